@@ -1,0 +1,103 @@
+"""Checks of the book's sources that need no build: toc, notebooks, Colab, citations."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+REPOSITORY = CONFIG["repository"]["url"].rstrip("/")
+OWNER_REPO = REPOSITORY.split("github.com/")[1]
+
+
+def toc_files(node):
+    if isinstance(node, dict):
+        if "file" in node:
+            yield node["file"]
+        if "root" in node:
+            yield node["root"]
+        for value in node.values():
+            yield from toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from toc_files(item)
+
+
+TOC = list(toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text())))
+
+
+def source_of(entry):
+    matches = [ROOT / f"{entry}{suffix}" for suffix in (".md", ".ipynb") if (ROOT / f"{entry}{suffix}").is_file()]
+    return matches[0] if matches else None
+
+
+@pytest.mark.parametrize("entry", TOC)
+def test_every_toc_entry_exists(entry):
+    assert source_of(entry) is not None, f"_toc.yml lists {entry!r} but neither .md nor .ipynb exists"
+
+
+def test_every_notebook_is_in_the_toc():
+    listed = {source_of(entry) for entry in TOC}
+    missing = [nb.name for nb in NOTEBOOKS if nb not in listed]
+    assert not missing, f"notebooks missing from _toc.yml: {missing}"
+
+
+def test_the_book_has_its_reference_pages():
+    for page in ("book/intro", "book/how_to_use", "book/notation", "book/glossary", "book/bibliography"):
+        assert page in TOC
+
+
+def test_every_paper_of_the_curriculum_is_in_the_bibliography():
+    bib = (ROOT / "book" / "references.bib").read_text()
+    keys = set(re.findall(r"@\w+\{([^,\s]+),", bib))
+    curriculum = {"mnih2014", "xu2015", "cho2014", "sutskever2014", "bahdanau2015", "luong2015", "britz2017",
+                  "vaswani2017", "raffel2017", "zhang2018", "lin2017", "yang2016", "daniluk2017"}
+    assert curriculum <= keys, f"missing from references.bib: {sorted(curriculum - keys)}"
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def cell_source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_name_follows_the_layout(path):
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), "notebooks are named NN_short_name.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_without_outputs(path):
+    for number, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"cell {number} has outputs: strip them before committing"
+            assert cell.get("execution_count") is None, f"cell {number} has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_a_colab_badge_for_itself(path):
+    badge = f"https://colab.research.google.com/github/{OWNER_REPO}/blob/main/notebooks/{path.name}"
+    markdown = [cell_source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown"]
+    assert any(badge in text and "colab-badge.svg" in text for text in markdown[:3]), (
+        f"the first markdown cells need the badge linking to {badge}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_setup_cell_installs_only_on_colab_from_the_configured_repository(path):
+    code = [cell_source(c) for c in load(path)["cells"] if c["cell_type"] == "code"]
+    setups = [text for text in code if "pip install" in text]
+    assert len(setups) == 1, "exactly one setup cell installs packages"
+    setup = setups[0]
+    assert setup in code[:2], "the setup cell comes first"
+    lines = setup.splitlines()
+    guard = next(i for i, line in enumerate(lines) if re.match(r"if .*google\.colab", line))
+    installs = [i for i, line in enumerate(lines) if "pip install" in line]
+    assert all(i > guard and lines[i].startswith((" ", "\t")) for i in installs), (
+        "pip install must sit inside the `if 'google.colab' in sys.modules:` block")
+    assert f"git+{REPOSITORY}" in setup, f"the setup cell installs from {REPOSITORY} (_config.yml)"
