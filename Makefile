@@ -37,7 +37,7 @@ test: $(INSTALLED)
 	$(MAKE) --no-print-directory notebooks
 
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 # Build the book without executing anything, warnings as errors: a broken reference,
 # citation or toc entry fails here in seconds.
