@@ -16,11 +16,12 @@ NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb))
 # Seconds a single notebook cell may run under nbval before it counts as hung.
 CELL_TIMEOUT ?= 600
 
-.PHONY: help install test unit book-check notebooks book clean
+.PHONY: help install test unit book-check notebooks book test-backends clean
 
 help:
 	@echo "make test   unit tests, book build without execution (-W), notebooks under nbval (ci profile)"
 	@echo "make book   execute every notebook (cpu profile) and build the HTML book into _build/html"
+	@echo "make test-backends  the layer tests on the JAX and PyTorch backends"
 	@echo "make clean  remove _build (keeps .venv)"
 
 $(INSTALLED): pyproject.toml
@@ -53,6 +54,10 @@ ifeq ($(strip $(NOTEBOOKS)),)
 else
 	ATTNCOURSE_PROFILE=$${ATTNCOURSE_PROFILE:-ci} $(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) --durations=0 $(NOTEBOOKS)
 endif
+
+# The layer tests again on the JAX and PyTorch backends (installs CPU jax and torch into .venv).
+test-backends: $(INSTALLED)
+	bash tests/backends.sh
 
 # Execute every notebook in the cpu profile (cached by jupyter-cache) and build the HTML.
 book: $(INSTALLED)

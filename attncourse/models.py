@@ -1,7 +1,354 @@
-"""Models the chapters train: encoder–decoders with or without attention, and friends.
+"""The translation model of chapters 2–5 and 9: a GRU encoder–decoder, with or without attention.
 
-The builders arrive with the chapters that explain them (chapter 2, the encoder–decoder;
-chapter 3, the same model with an attention layer plugged in; later chapters, the
-document classifiers and the language model). This module is importable already so that
-notebooks and tests can depend on its name.
+One class, :class:`Translator`, covers the three designs the chapters compare:
+
+- no attention (Cho et al. 2014; Sutskever et al. 2014): the encoder's last state is the
+  decoder's first state, and the only thing the decoder knows of the source;
+- attention that feeds the state (Bahdanau et al. 2015): before step i the decoder reads
+  a context c_i with its previous state s_{i-1} as the query, and c_i goes into the GRU
+  together with the previous word. Teacher forcing runs as one ``keras.layers.RNN`` over
+  a cell that does both, so no Python loop over time steps;
+- attention after the decoder (Luong et al. 2015): the GRU runs over all target steps at
+  once, then every state s_i attends in one batched call, and [s_i; c_i] predicts the word.
+
+Greedy decoding, accuracy per source-length bucket and the attention weights for the
+plots live here too.
 """
+
+import numpy as np
+
+import keras
+from keras import ops
+
+from attncourse.data import END, PAD, START, length_buckets, bucket_labels, pad
+from attncourse.layers.bahdanau import BahdanauAttention
+
+
+@keras.saving.register_keras_serializable(package="attncourse")
+class ContextFeedingCell(keras.layers.Layer):
+    """One decoder step of Bahdanau et al.: attend with s_{i-1}, then update the GRU.
+
+    The encoder states and their mask travel as constant states of the RNN (Keras 3's
+    RNN has no ``constants`` argument), so ``keras.layers.RNN`` can run the whole
+    teacher-forced decoder in one loop::
+
+        c_i, α_i = attention(s_{i-1}, h_1..h_T_v)
+        s_i      = GRU([y_{i-1}; c_i], s_{i-1})
+
+    Args:
+        units: size of the decoder state.
+        attention: a cross-attention layer (``attention([query, value])``).
+        source_length: T_v, the padded source length (the RNN needs static state sizes).
+        memory_depth: d_v, the depth of the encoder states.
+
+    Call arguments:
+        inputs: the embedded previous word, ``(batch, embedding_dim)``.
+        states: ``[s_{i-1}, encoder_states, encoder_mask]``, the mask as floats.
+
+    Returns:
+        ``(output, new_states)`` with output ``[s_i; c_i; α_i]``, ``(batch, units + d_v + T_v)``.
+    """
+
+    def __init__(self, units, attention, source_length, memory_depth, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.attention = attention
+        self.source_length = source_length
+        self.memory_depth = memory_depth
+        self.gru = keras.layers.GRUCell(units)
+        self.state_size = [units, (source_length, memory_depth), source_length]
+        self.output_size = units + memory_depth + source_length
+
+    def build(self, input_shape):
+        batch = input_shape[0]
+        if not self.attention.built:  # a reloaded attention layer comes built already
+            self.attention.build([(batch, 1, self.units), (batch, self.source_length, self.memory_depth)])
+        self.gru.build((batch, input_shape[-1] + self.memory_depth))
+
+    def call(self, inputs, states, training=False):
+        previous, memory, memory_mask = states
+        context, weights = self.attention(
+            [ops.expand_dims(previous, 1), memory],
+            mask=[None, ops.cast(memory_mask, "bool")],
+            return_attention_scores=True,
+        )
+        context, weights = context[:, 0], weights[:, 0]
+        state, _ = self.gru(ops.concatenate([inputs, context], axis=-1), [previous], training=training)
+        return ops.concatenate([state, context, weights], axis=-1), [state, memory, memory_mask]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "attention": keras.saving.serialize_keras_object(self.attention),
+            "source_length": self.source_length,
+            "memory_depth": self.memory_depth,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["attention"] = keras.saving.deserialize_keras_object(config["attention"])
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="attncourse")
+class Translator(keras.Model):
+    """A GRU encoder–decoder, with an attention layer plugged in or none.
+
+    Args:
+        source_vocab_size: size of the source vocabulary (id 0 is padding).
+        target_vocab_size: size of the target vocabulary (ids 0, 1, 2: pad, start, end).
+        source_length: T_v, the padded source length the model is built for.
+        embedding_dim: size of the word embeddings.
+        units: size of the encoder and decoder states.
+        attention: ``None`` (the fixed-vector bottleneck) or a cross-attention layer such
+            as ``BahdanauAttention(units)`` or ``LuongAttention("general")``.
+        feed_context: where the attention sits. True: the context feeds the next decoder
+            state (Bahdanau); False: the decoder attends after its RNN (Luong). Defaults to
+            True for ``BahdanauAttention`` and False for the others.
+        bidirectional: a bidirectional encoder (Bahdanau's), each direction ``units // 2``.
+
+    Call arguments:
+        inputs: ``[source, decoder_input]``, int ids ``(batch, T_v)`` and ``(batch, T_y)``
+            (decoder_input starts with START; 0 is padding).
+        return_attention_scores: also return the weights ``(batch, T_y, T_v)``.
+
+    Returns:
+        Logits ``(batch, T_y, target_vocab_size)``, or ``(logits, weights)``.
+    """
+
+    def __init__(self, source_vocab_size, target_vocab_size, *, source_length, embedding_dim=32,
+                 units=64, attention=None, feed_context=None, bidirectional=False, **kwargs):
+        super().__init__(**kwargs)
+        if units < 2 or (bidirectional and units % 2):
+            raise ValueError(f"units must be a positive (and, bidirectional, even) integer, got {units}")
+        self.source_vocab_size = source_vocab_size
+        self.target_vocab_size = target_vocab_size
+        self.source_length = source_length
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.bidirectional = bidirectional
+        self.feed_context = isinstance(attention, BahdanauAttention) if feed_context is None else feed_context
+        if self.feed_context and attention is None:
+            raise ValueError("feed_context=True needs an attention layer")
+        self.attention = attention
+
+        self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim, mask_zero=True)
+        self.target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim, mask_zero=True)
+        if bidirectional:
+            self.encoder = keras.layers.Bidirectional(
+                keras.layers.GRU(units // 2, return_sequences=True, return_state=True), merge_mode="concat")
+        else:
+            self.encoder = keras.layers.GRU(units, return_sequences=True, return_state=True)
+        if self.feed_context:
+            self.decoder = keras.layers.RNN(
+                ContextFeedingCell(units, attention, source_length, units), return_sequences=True)
+        else:
+            self.decoder = keras.layers.GRU(units, return_sequences=True)
+        # Luong's attentional hidden state: h~_i = tanh(W_c [s_i; c_i]).
+        self.combine = keras.layers.Dense(units, activation="tanh") if attention is not None else None
+        self.output_layer = keras.layers.Dense(target_vocab_size)
+
+    def build(self, input_shape):
+        # Create every weight now, by running the model once on a dummy pair, so that a
+        # reloaded model and greedy decoding find them (sub-layers build lazily otherwise).
+        source = ops.ones((1, self.source_length), dtype="int32")
+        self.call([source, ops.full((1, 1), START, dtype="int32")])
+
+    # -- the pieces, usable step by step in greedy decoding ---------------------------------
+
+    def encode(self, source):
+        """Encoder states ``(batch, T_v, units)``, the last state, and the source mask."""
+        source_mask = ops.not_equal(source, PAD)
+        outputs = self.encoder(self.source_embedding(source), mask=source_mask)
+        if self.bidirectional:
+            states, forward_last, backward_last = outputs
+            last = ops.concatenate([forward_last, backward_last], axis=-1)
+        else:
+            states, last = outputs
+        return states, last, source_mask
+
+    def _predict(self, decoder_states, context):
+        if self.combine is None:
+            return self.output_layer(decoder_states)
+        return self.output_layer(self.combine(ops.concatenate([decoder_states, context], axis=-1)))
+
+    def call(self, inputs, training=False, return_attention_scores=False):
+        source, decoder_input = inputs
+        encoder_states, last, source_mask = self.encode(source)
+        target_mask = ops.not_equal(decoder_input, PAD)
+        embedded = self.target_embedding(decoder_input)
+        weights = None
+        if self.attention is None:
+            decoder_states = self.decoder(embedded, initial_state=last, mask=target_mask, training=training)
+            context = None
+        elif self.feed_context:
+            steps = self.decoder(
+                embedded, initial_state=[last, encoder_states, ops.cast(source_mask, encoder_states.dtype)],
+                mask=target_mask, training=training)
+            decoder_states = steps[..., : self.units]
+            context = steps[..., self.units : 2 * self.units]
+            weights = steps[..., 2 * self.units :]
+        else:
+            decoder_states = self.decoder(embedded, initial_state=last, mask=target_mask, training=training)
+            context, weights = self.attention(
+                [decoder_states, encoder_states], mask=[target_mask, source_mask], return_attention_scores=True)
+        logits = self._predict(decoder_states, context)
+        if return_attention_scores:
+            return logits, weights
+        return logits
+
+    def decode_step(self, previous_token, state, encoder_states, source_mask):
+        """One greedy step: logits for the next word, the new state and the weights."""
+        # A plain lookup: the embedding layer would attach a mask the GRU cell cannot use.
+        embedded = ops.take(self.target_embedding.embeddings, previous_token, axis=0)
+        if self.attention is None:
+            new_state, _ = self.decoder.cell(embedded, [state])
+            return self.output_layer(new_state), new_state, None
+        if self.feed_context:
+            mask = ops.cast(source_mask, encoder_states.dtype)
+            output, (new_state, _, _) = self.decoder.cell(embedded, [state, encoder_states, mask])
+            context = output[:, self.units : 2 * self.units]
+            weights = output[:, 2 * self.units :]
+        else:
+            new_state, _ = self.decoder.cell(embedded, [state])
+            context, weights = self.attention(
+                [ops.expand_dims(new_state, 1), encoder_states], mask=[None, source_mask],
+                return_attention_scores=True)
+            context, weights = context[:, 0], weights[:, 0]
+        return self._predict(new_state, context), new_state, weights
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "source_vocab_size": self.source_vocab_size,
+            "target_vocab_size": self.target_vocab_size,
+            "source_length": self.source_length,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "attention": keras.saving.serialize_keras_object(self.attention),
+            "feed_context": self.feed_context,
+            "bidirectional": self.bidirectional,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["attention"] = keras.saving.deserialize_keras_object(config["attention"])
+        return cls(**config)
+
+
+def masked_loss():
+    """Cross-entropy over the real target tokens only (padding, id 0, is ignored)."""
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD)
+
+
+@keras.saving.register_keras_serializable(package="attncourse")
+class TokenAccuracy(keras.metrics.Metric):
+    """Share of real target tokens (padding, id 0, excluded) predicted right.
+
+    Under teacher forcing: each prediction sees the true previous words. Padding is
+    found from the targets themselves, so the result does not depend on whether Keras
+    passes the output mask along.
+    """
+
+    def __init__(self, name="token_accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.hits = self.add_variable(shape=(), initializer="zeros", name="hits")
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        real = ops.cast(ops.not_equal(y_true, PAD), "float32")
+        predicted = ops.cast(ops.argmax(y_pred, axis=-1), y_true.dtype)
+        hits = ops.cast(ops.equal(predicted, y_true), "float32")
+        self.hits.assign_add(ops.sum(hits * real))
+        self.total.assign_add(ops.sum(real))
+
+    def result(self):
+        return self.hits / ops.maximum(self.total, 1.0)
+
+
+def compile_translator(model, learning_rate=3e-3, jit_compile="auto"):
+    """Compile with Adam, the masked loss and masked token accuracy (the chapters' defaults)."""
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss=masked_loss(),
+                  metrics=[TokenAccuracy()], jit_compile=jit_compile)
+    return model
+
+
+def greedy_decode(model, source, max_length, batch_size=512):
+    """Translate by taking the most likely word at every step, without teacher forcing.
+
+    Args:
+        model: a :class:`Translator`.
+        source: padded source ids ``(n, T_v)``.
+        max_length: the number of steps to decode (END included).
+        batch_size: sentences decoded together.
+
+    Returns:
+        ``(tokens, weights)``: tokens ``(n, max_length)`` (everything after the first END
+        set to PAD) and, for an attention model, weights ``(n, max_length, T_v)`` (else None).
+    """
+    source = np.asarray(source)
+    if not model.built:
+        model.build([source.shape, (None, 1)])
+    all_tokens, all_weights = [], []
+    for start in range(0, len(source), batch_size):
+        batch = source[start : start + batch_size]
+        encoder_states, state, source_mask = model.encode(batch)
+        token = np.full((len(batch),), START, dtype="int32")
+        tokens, weights = [], []
+        for _ in range(max_length):
+            logits, state, step_weights = model.decode_step(token, state, encoder_states, source_mask)
+            token = ops.convert_to_numpy(ops.argmax(logits, axis=-1)).astype("int32")
+            tokens.append(token)
+            if step_weights is not None:
+                weights.append(ops.convert_to_numpy(step_weights))
+        tokens = np.stack(tokens, axis=1)
+        finished = np.cumsum(tokens == END, axis=1) - (tokens == END) > 0  # steps after the first END
+        all_tokens.append(np.where(finished, PAD, tokens))
+        if weights:
+            all_weights.append(np.stack(weights, axis=1))
+    return np.concatenate(all_tokens), (np.concatenate(all_weights) if all_weights else None)
+
+
+def accuracy_by_length(model, data, edges, source_length=None):
+    """Greedy-decoding accuracy per source-length bucket.
+
+    Token accuracy compares the decoded words, END included, position by position with
+    the reference translation; sequence accuracy counts sentences decoded exactly.
+
+    Args:
+        model: a :class:`Translator`.
+        data: a ``ToyTranslation`` (usually the test split).
+        edges: bucket edges for :func:`attncourse.data.length_buckets`.
+        source_length: padded source length (defaults to the model's).
+
+    Returns:
+        A dict with ``labels``, ``token_accuracy``, ``sequence_accuracy`` and ``count``
+        (lists, one entry per bucket), and ``weights``/``tokens`` of the decoding.
+    """
+    source_length = source_length or model.source_length
+    source = pad(data.source, length=source_length)
+    targets = [np.append(t, END) for t in data.target]
+    max_length = max(len(t) for t in targets)
+    tokens, weights = greedy_decode(model, source, max_length)
+    buckets = length_buckets(np.array([len(s) for s in data.source]), edges)
+    n_buckets = len(edges) - 1
+    hits, totals, exact, counts = (np.zeros(n_buckets) for _ in range(4))
+    for k, target in enumerate(targets):
+        right = tokens[k, : len(target)] == target
+        b = buckets[k]
+        hits[b] += right.sum()
+        totals[b] += len(target)
+        exact[b] += right.all()
+        counts[b] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "labels": bucket_labels(edges),
+            "token_accuracy": (hits / totals).tolist(),
+            "sequence_accuracy": (exact / counts).tolist(),
+            "count": counts.astype(int).tolist(),
+            "tokens": tokens,
+            "weights": weights,
+        }
