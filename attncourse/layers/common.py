@@ -48,10 +48,10 @@ def _shape_text(shape):
 def check_rank(name, shape, rank, layer):
     """Raise a ValueError unless ``shape`` has ``rank`` dimensions."""
     if len(shape) != rank:
+        expected = "(batch, steps, features)" if rank == 3 else f"{rank} dimensions"
         raise ValueError(
-            f"{layer}: {name} must have rank {rank}, expected shape like "
-            f"{_shape_text(['batch', 'steps', 'features'][:rank] if rank <= 3 else [None] * rank)}"
-            f", received shape {_shape_text(shape)}"
+            f"{layer}: {name} must have rank {rank}, expected {expected}, "
+            f"received shape {_shape_text(shape)}"
         )
 
 
@@ -106,4 +106,21 @@ def check_option(name, value, allowed, layer):
     if value not in allowed:
         raise ValueError(
             f"{layer}: unknown {name} {value!r}; expected one of {', '.join(map(repr, allowed))}"
+        )
+
+
+def check_step_mask(mask, inputs, layer):
+    """Raise a ValueError unless ``mask`` is None or shaped ``inputs.shape[:2]`` (batch, T).
+
+    Shared by the layers that attend over one sequence (pooling and key-value).
+    """
+    if mask is None:
+        return
+    expected, received = tuple(inputs.shape[:2]), tuple(mask.shape)
+    if len(received) != 2 or any(
+        e is not None and r is not None and e != r for e, r in zip(expected, received)
+    ):
+        raise ValueError(
+            f"{layer}: mask must have shape (batch, steps) = {expected} like the inputs, "
+            f"received shape {received}"
         )

@@ -12,24 +12,7 @@ gives zeros on a fully padded sentence. This layer scores each step with ONE num
 import keras
 from keras import ops
 
-from attncourse.layers.common import check_rank, masked_softmax
-
-
-def check_step_mask(mask, inputs, layer):
-    """Raise a ValueError unless ``mask`` is None or shaped ``inputs.shape[:2]`` (batch, T).
-
-    Shared by the layers that attend over one sequence (pooling and key-value).
-    """
-    if mask is None:
-        return
-    expected, received = tuple(inputs.shape[:2]), tuple(mask.shape)
-    if len(received) != 2 or any(
-        e is not None and r is not None and e != r for e, r in zip(expected, received)
-    ):
-        raise ValueError(
-            f"{layer}: mask must have shape (batch, steps) = {expected} like the inputs, "
-            f"received shape {received}"
-        )
+from attncourse.layers.common import check_rank, check_step_mask, masked_softmax
 
 
 @keras.saving.register_keras_serializable(package="attncourse")

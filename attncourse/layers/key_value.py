@@ -3,8 +3,7 @@
 import keras
 from keras import ops
 
-from attncourse.layers.common import check_option, check_rank, masked_softmax
-from attncourse.layers.context import check_step_mask
+from attncourse.layers.common import check_option, check_rank, check_step_mask, masked_softmax
 
 # How many equal parts the output h_t of the RNN is split into, for each mode.
 _PARTS = {"attention": 1, "key_value": 2, "key_value_predict": 3}

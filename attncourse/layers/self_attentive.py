@@ -3,8 +3,7 @@
 import keras
 from keras import ops
 
-from attncourse.layers.common import check_rank, masked_softmax
-from attncourse.layers.context import check_step_mask
+from attncourse.layers.common import check_rank, check_step_mask, masked_softmax
 
 
 def hop_penalty(weights, mask=None):
