@@ -3,3 +3,10 @@
 One module per idea; each layer follows the calling convention of Keras's own attention
 layers (see DESIGN A.5 and ``book/notation.md``).
 """
+from attncourse.layers.context import ContextAttention
+from attncourse.layers.key_value import KeyValueAttention
+from attncourse.layers.self_attentive import SelfAttentivePooling, hop_penalty
+from attncourse.layers.bahdanau import BahdanauAttention
+from attncourse.layers.luong import LuongAttention
+from attncourse.layers.local import LocalAttention
+from attncourse.layers.monotonic import MonotonicAttention

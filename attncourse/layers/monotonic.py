@@ -1,0 +1,272 @@
+"""Monotonic attention (Raffel et al., 2017): attention that only ever moves forward."""
+
+import keras
+from keras import ops
+
+from attncourse.layers.bahdanau import BahdanauAttention
+from attncourse.layers.common import check_option
+
+MONOTONIC_MODES = ("soft", "hard")
+
+# Π(1 − p) is clipped below at this value before the division in the parallel form;
+# see MonotonicAttention.
+SAFE_PRODUCT = 1e-10
+
+
+def _positions_of(key, value_mask):
+    """Masks describing the source: real positions, the last real one, any real one.
+
+    Returns:
+        ``real`` bool ``(B, T_v)``; ``last`` float32 ``(B, T_v)``, one-hot on the last real
+        position (all zero without one); ``has_any`` bool ``(B, 1)``.
+    """
+    if value_mask is None:
+        real = ops.ones(ops.shape(key)[:2], dtype="bool")
+    else:
+        real = ops.cast(value_mask, "bool")
+    count = ops.cumsum(ops.cast(real, "int32"), axis=-1)  # real positions up to j
+    last = ops.logical_and(real, ops.equal(count, count[:, -1:]))
+    return real, ops.cast(last, "float32"), ops.any(real, axis=-1, keepdims=True)
+
+
+def expected_alignment_step(p_choose, previous, last):
+    """One output step of Raffel et al.'s expected alignment, parallel over the source.
+
+    α_ij = p_ij Σ_{k≤j} α_{i−1,k} Π_{l=k}^{j−1} (1 − p_il) is computed, as in the paper,
+    as p_ij · P_j · Σ_{k≤j} α_{i−1,k} / P_k with the exclusive product P_j = Π_{l<j}(1 − p_il):
+    one cumulative sum and one cumulative product instead of a loop over the source.
+    Then the mass that walked past the end, 1 − Σ_j α_ij, goes to the last real position.
+
+    Args:
+        p_choose: float32 ``(B, T_v)``, stopping probabilities, 0 on padding.
+        previous: float32 ``(B, T_v)``, α_{i−1}.
+        last: float32 ``(B, T_v)``, one-hot on the last real position.
+
+    Returns:
+        α_i, float32 ``(B, T_v)``.
+    """
+    # The product in log space, each factor clipped above 0: a plain cumprod has a NaN
+    # gradient where a factor is exactly 0 (p = 1), and a product of many factors < 1
+    # underflows.
+    log_not_chosen = ops.log(ops.clip(1.0 - p_choose, SAFE_PRODUCT, 1.0))
+    not_chosen_before = ops.exp(ops.cumsum(log_not_chosen, axis=-1) - log_not_chosen)  # P_j
+    # Dividing by P_k is the numerically fragile step; the paper clips it, so a P that
+    # underflows below SAFE_PRODUCT turns into a slight loss of mass (which the leftover
+    # rule then hands to the last position) instead of an overflow.
+    arriving = not_chosen_before * ops.cumsum(
+        previous / ops.clip(not_chosen_before, SAFE_PRODUCT, 1.0), axis=-1
+    )
+    row = p_choose * arriving
+    leftover = ops.relu(1.0 - ops.sum(row, axis=-1, keepdims=True))
+    return row + leftover * last
+
+
+def hard_alignment_step(p_choose, previous, real, last, threshold):
+    """One output step of hard monotonic attention: stop at the first p_ij ≥ threshold.
+
+    The walk starts at the position attended at the previous step and never moves left;
+    if it stops nowhere it attends to the last real position.
+
+    Args:
+        p_choose: float32 ``(B, T_v)``.
+        previous: float32 ``(B, T_v)``, one-hot on the previous position.
+        real: bool ``(B, T_v)``.
+        last: float32 ``(B, T_v)``.
+        threshold: the stopping probability.
+
+    Returns:
+        One-hot float32 ``(B, T_v)`` (all zero without a real position).
+    """
+    reachable = ops.cumsum(previous, axis=-1) > 0.5  # at or right of the previous position
+    stops = ops.logical_and(ops.logical_and(reachable, real), p_choose >= threshold)
+    stops = ops.cast(stops, "float32")
+    first_stop = stops * ops.cast(ops.equal(ops.cumsum(stops, axis=-1), 1.0), "float32")
+    stopped = ops.sum(stops, axis=-1, keepdims=True) > 0
+    return ops.where(stopped, first_stop, last)
+
+
+@keras.saving.register_keras_serializable(package="attncourse")
+class MonotonicAttention(BahdanauAttention):
+    """Monotonic attention (Raffel et al., 2017): the attention walks left to right.
+
+    At output step i the attention starts where it stopped at step i − 1 and scans the
+    source to the right, stopping at position j with the choose probability::
+
+        e_ij = w_a^T tanh(W_q q_i + W_k k_j) + r          (Bahdanau's energy, plus r)
+        p_ij = sigmoid(e_ij)                              (0 on padding)
+
+    ``mode="soft"`` (training) returns the expected alignment, the probability that the
+    walk stops at j::
+
+        α_ij = p_ij Σ_{k≤j} α_{i−1,k} Π_{l=k}^{j−1} (1 − p_il),   α_0 = one-hot on j = 0
+
+    and ``mode="hard"`` (test time) the walk itself: one-hot rows on the first j at or
+    right of the previous position with p_ij ≥ ``threshold``. Then c_i = Σ_j α_ij v_j.
+    At test time the attention reads each source position at most once, in order, which
+    is what makes it online and linear-time.
+
+    Choices of this implementation, matching ``attncourse.reference``:
+
+    - The energy is Bahdanau's additive score plus a learned scalar ``r``
+      (``score_bias``). Raffel et al. also add r; they further normalise w_a to a
+      learned norm g, which is left out here. A negative r makes every p small, so at
+      the start of training the walk does not stop at the first positions it meets:
+      with p = sigmoid(r) it moves on about (1 − p) / p positions per step.
+      Raffel et al. recommend starting r clearly negative for long inputs; the default
+      −1 (about 2.7 positions per step) suits the course's sentences of 3–40 words.
+    - The mass that walks past the end, 1 − Σ_j α_ij, goes to the last real position,
+      so each row sums to one like every attention of the course (Raffel et al. let it
+      vanish); hard decoding likewise stays on the last word when it stops nowhere.
+    - Soft mode is parallel over the source (the paper's cumulative sum / cumulative
+      product form, with the denominator Π(1 − p) clipped below at 1e-10, so the result
+      is approximate only where that product has underflowed, i.e. where the walk had
+      almost surely stopped already). Over the output steps α_i needs α_{i−1}: the
+      layer runs that recurrence with ``keras.ops.scan`` over T_q, which works on every
+      backend and with a T_q unknown until run time (a functional model fed by
+      ``Embedding(mask_zero=True)``), where a Python loop could not run.
+    - The choose probabilities and the recurrence run in float32, also under mixed
+      precision (the clipped products need float32's range).
+
+    Weights: those of :class:`~attncourse.layers.BahdanauAttention` (``query_kernel``,
+    ``key_kernel``, ``score_vector``) and ``score_bias`` r, a scalar. For the reference,
+    ``p = sigmoid(additive_score(query, keys, W_q, W_k, w) + r)``.
+
+    Args:
+        units: size of the hidden layer of the energy (a positive integer).
+        mode: ``"soft"`` (default; expected alignment, for training) or ``"hard"``.
+        threshold: the probability at which hard mode stops, in [0, 1].
+        init_bias: the starting value of r.
+        **kwargs: standard layer arguments (``name``, ``dtype``, ...).
+
+    Call arguments:
+        inputs: ``[query, value]`` or ``[query, value, key]``: query ``(batch, T_q, d_q)``
+            (teacher forcing: all decoder states at once), value ``(batch, T_v, d_v)``,
+            key ``(batch, T_v, d_k)`` (defaults to value).
+        mask: optional ``[query_mask, value_mask]``, booleans ``(batch, T_q)`` and
+            ``(batch, T_v)``; either may be None.
+        return_attention_scores: if True, also return the alignment.
+
+    Returns:
+        The context ``(batch, T_q, d_v)``; with ``return_attention_scores=True`` the pair
+        ``(context, alignment)``, alignment ``(batch, T_q, T_v)``: zero on padding, rows
+        summing to one (zero rows for padded query steps).
+
+    For decoding one step at a time, ``step`` takes one query and the previous alignment.
+
+    Example:
+        >>> decoder_states = keras.random.normal((2, 5, 16))
+        >>> encoder_states = keras.random.normal((2, 7, 16))
+        >>> attention = MonotonicAttention(units=8)
+        >>> context, alignment = attention(
+        ...     [decoder_states, encoder_states], return_attention_scores=True)
+        >>> tuple(alignment.shape)
+        (2, 5, 7)
+        >>> previous = None  # test time: one step after another, hard attention
+        >>> for i in range(5):
+        ...     context_i, previous = attention.step(
+        ...         decoder_states[:, i], encoder_states, previous, mode="hard")
+        >>> tuple(context_i.shape), tuple(previous.shape)
+        ((2, 16), (2, 7))
+    """
+
+    def __init__(self, units, mode="soft", threshold=0.5, init_bias=-1.0, **kwargs):
+        super().__init__(units, **kwargs)
+        name = type(self).__name__
+        check_option("mode", mode, MONOTONIC_MODES, name)
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float))
+            or not (0.0 <= threshold <= 1.0)
+        ):
+            raise ValueError(
+                f"{name}: threshold must be a probability in [0, 1], received {threshold!r}"
+            )
+        if isinstance(init_bias, bool) or not isinstance(init_bias, (int, float)):
+            raise ValueError(f"{name}: init_bias must be a number, received {init_bias!r}")
+        self.mode = mode
+        self.threshold = float(threshold)
+        self.init_bias = float(init_bias)
+
+    def build_weights(self, query_depth, key_depth):
+        super().build_weights(query_depth, key_depth)
+        self.score_bias = self.add_weight(
+            name="score_bias", shape=(), initializer=keras.initializers.Constant(self.init_bias)
+        )
+
+    def choose_probabilities(self, query, key, value_mask=None):
+        """p_ij = sigmoid(e_ij + r), float32 ``(batch, T_q, T_v)``, exactly 0 on padding."""
+        energy = ops.cast(self.scores(query, key), "float32") + ops.cast(self.score_bias, "float32")
+        p_choose = ops.sigmoid(energy)
+        if value_mask is None:
+            return p_choose
+        real = ops.expand_dims(ops.cast(value_mask, "bool"), 1)
+        return ops.where(real, p_choose, ops.zeros_like(p_choose))
+
+    @staticmethod
+    def initial_alignment(value):
+        """α_0: float32 ``(batch, T_v)``, one-hot on the first source position."""
+        first = ops.equal(ops.arange(ops.shape(value)[1]), 0)[None, :]
+        return ops.cast(first, "float32") * ops.ones((ops.shape(value)[0], 1), "float32")
+
+    def _next_alignment(self, p_choose, previous, real, last, mode):
+        if mode == "hard":
+            return hard_alignment_step(p_choose, previous, real, last, self.threshold)
+        return expected_alignment_step(p_choose, previous, last)
+
+    def attention_weights(self, query, key, value_mask):
+        p_choose = self.choose_probabilities(query, key, value_mask)  # (B, T_q, T_v)
+        real, last, has_any = _positions_of(key, value_mask)
+
+        def next_row(previous, p_choose_i):
+            row = self._next_alignment(p_choose_i, previous, real, last, self.mode)
+            # A source without any real position gives zero rows; the walk keeps its place.
+            return ops.where(has_any, row, previous), row
+
+        # The recurrence over output steps: scan along T_q (time-major).
+        _, rows = ops.scan(
+            next_row, self.initial_alignment(key), ops.transpose(p_choose, (1, 0, 2))
+        )
+        return ops.cast(ops.transpose(rows, (1, 0, 2)), query.dtype)
+
+    def step(self, query, value, previous_alignment=None, value_mask=None, key=None, mode=None):
+        """One decoding step: attend from one query, starting where the last step stopped.
+
+        Args:
+            query: the decoder state of this step, ``(batch, d_q)``.
+            value: ``(batch, T_v, d_v)``.
+            previous_alignment: α_{i−1}, ``(batch, T_v)`` (what the previous ``step``
+                returned); ``None`` at the first step (α_0, one-hot on position 0).
+            value_mask: optional booleans ``(batch, T_v)``.
+            key: optional ``(batch, T_v, d_k)``; defaults to ``value``.
+            mode: ``"soft"`` or ``"hard"``; ``None`` uses the layer's mode (so a layer
+                trained soft can decode hard).
+
+        Returns:
+            ``(context, alignment)``: ``(batch, d_v)`` and ``(batch, T_v)``. Feeding each
+            alignment back in reproduces the rows of the full call.
+        """
+        key = value if key is None else key
+        mode = self.mode if mode is None else mode
+        check_option("mode", mode, MONOTONIC_MODES, type(self).__name__)
+        query = ops.expand_dims(ops.convert_to_tensor(query), 1)  # one query step: (B, 1, d_q)
+        if not self.built:
+            self.build([tuple(query.shape), tuple(value.shape), tuple(key.shape)])
+        query, value, key, _, value_mask = self._check_call([query, value, key], [None, value_mask])
+        dtype = self.compute_dtype
+        query, value, key = (ops.cast(x, dtype) for x in (query, value, key))
+        if previous_alignment is None:
+            previous_alignment = self.initial_alignment(key)
+        p_choose = self.choose_probabilities(query, key, value_mask)[:, 0]
+        real, last, _ = _positions_of(key, value_mask)
+        previous = ops.cast(previous_alignment, "float32")
+        alignment = ops.cast(self._next_alignment(p_choose, previous, real, last, mode), dtype)
+        context = ops.squeeze(ops.matmul(ops.expand_dims(alignment, 1), value), 1)
+        return context, alignment
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "mode": self.mode,
+            "threshold": self.threshold,
+            "init_bias": self.init_bias,
+        }

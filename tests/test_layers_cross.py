@@ -1,0 +1,521 @@
+"""What each cross-attention layer computes, checked against attncourse.reference.
+
+The shared promises (masking, padding, mixed precision, saving) are in
+tests/test_layer_invariants.py; here each layer's own arithmetic is compared with the
+NumPy reference using the layer's own weights, and the behaviour particular to each
+layer (windows, centres, monotonic walks, one-step decoding) is checked.
+"""
+
+import numpy as np
+import pytest
+
+import keras
+from keras import ops
+
+from attncourse import reference
+from attncourse.layers import BahdanauAttention, LocalAttention, LuongAttention, MonotonicAttention
+
+# The gradient and XLA checks use TensorFlow directly; the rest runs on every backend.
+tensorflow_only = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="uses tf.GradientTape / XLA"
+)
+
+BATCH, T_Q, T_V = 3, 5, 7
+D_Q, D_K, D_V = 6, 4, 3
+VALUE_LENGTHS = np.array([7, 4, 0])  # the last example has no real source position
+QUERY_LENGTHS = np.array([5, 3, 4])
+
+
+def lengths_mask(lengths, steps):
+    return np.arange(steps)[None, :] < np.asarray(lengths)[:, None]
+
+
+@pytest.fixture
+def data():
+    """Query, value and key of three different depths, with padding on both sides."""
+    rng = np.random.default_rng(2024)
+    return dict(
+        query=rng.normal(size=(BATCH, T_Q, D_Q)).astype("float32"),
+        value=rng.normal(size=(BATCH, T_V, D_V)).astype("float32"),
+        key=rng.normal(size=(BATCH, T_V, D_K)).astype("float32"),
+        query_mask=lengths_mask(QUERY_LENGTHS, T_Q),
+        value_mask=lengths_mask(VALUE_LENGTHS, T_V),
+    )
+
+
+def attend(layer, data, key=True, **kwargs):
+    inputs = [data["query"], data["value"], data["key"]] if key else [data["query"], data["value"]]
+    outputs = layer(
+        inputs,
+        mask=[data["query_mask"], data["value_mask"]],
+        return_attention_scores=True,
+        **kwargs,
+    )
+    return tuple(ops.convert_to_numpy(x) for x in outputs)
+
+
+def weight(variable):
+    return ops.convert_to_numpy(variable).astype("float64")
+
+
+def expected_weights(scores, data):
+    """The reference softmax over real keys, with padded query rows zeroed like the layer."""
+    weights = reference.masked_softmax(scores, data["value_mask"][:, None, :])
+    return weights * data["query_mask"][:, :, None]
+
+
+def check_context(context, weights, data):
+    np.testing.assert_allclose(context, reference.context(weights, data["value"]), atol=1e-5)
+
+
+# --------------------------------------------------------------------------------------
+# Bahdanau and Luong: each score against its reference
+# --------------------------------------------------------------------------------------
+
+
+def test_bahdanau_matches_the_reference_additive_score(data):
+    layer = BahdanauAttention(units=5)
+    context, weights = attend(layer, data)
+    assert [v.name for v in layer.weights] == ["query_kernel", "key_kernel", "score_vector"]
+    scores = reference.additive_score(
+        data["query"],
+        data["key"],
+        weight(layer.query_kernel),
+        weight(layer.key_kernel),
+        weight(layer.score_vector),
+    )
+    np.testing.assert_allclose(weights, expected_weights(scores, data), atol=1e-5)
+    check_context(context, weights, data)
+
+
+def test_bahdanau_equals_keras_additive_attention_on_projected_inputs(data):
+    # Keras's AdditiveAttention computes Σ_u scale_u tanh(q_u + k_u) on what it is given:
+    # with our projections and scale = w_a it is exactly our score.
+    ours = BahdanauAttention(units=5)
+    context, weights = attend(ours, data)
+    keras_layer = keras.layers.AdditiveAttention()
+    projected_query = ops.matmul(data["query"], ours.query_kernel)
+    projected_key = ops.matmul(data["key"], ours.key_kernel)
+    keras_layer([projected_query, data["value"], projected_key])
+    keras_layer.scale.assign(ours.score_vector)
+    keras_context, keras_weights = keras_layer(
+        [projected_query, data["value"], projected_key],
+        mask=[data["query_mask"], data["value_mask"]],
+        return_attention_scores=True,
+    )
+    # Keras keeps weights on padded query rows and spreads a fully masked row evenly;
+    # compare the rows where both are defined.
+    real_queries = data["query_mask"][:2, :, None]
+    np.testing.assert_allclose(
+        weights[:2], ops.convert_to_numpy(keras_weights)[:2] * real_queries, atol=1e-5
+    )
+    np.testing.assert_allclose(context[:2], ops.convert_to_numpy(keras_context)[:2], atol=1e-5)
+
+
+@pytest.mark.parametrize("scale", [False, True], ids=["dot", "dot-scaled"])
+def test_luong_dot_matches_the_reference(data, scale):
+    data = {**data, "query": data["query"][..., :D_K]}  # dot needs d_q = d_k
+    layer = LuongAttention(score="dot", scale=scale)
+    context, weights = attend(layer, data)
+    assert layer.weights == []
+    score = reference.scaled_dot_score if scale else reference.dot_score
+    np.testing.assert_allclose(
+        weights, expected_weights(score(data["query"], data["key"]), data), atol=1e-5
+    )
+    check_context(context, weights, data)
+
+
+def test_luong_dot_equals_keras_attention(data):
+    query, value = data["query"][..., :D_V], data["value"]
+    ours = LuongAttention(score="dot")
+    mask = [data["query_mask"], data["value_mask"]]
+    context, weights = ours([query, value], mask=mask, return_attention_scores=True)
+    keras_context, keras_weights = keras.layers.Attention()(
+        [query, value], mask=mask, return_attention_scores=True
+    )
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(weights)[:2],
+        ops.convert_to_numpy(keras_weights)[:2] * data["query_mask"][:2, :, None],
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(context)[:2], ops.convert_to_numpy(keras_context)[:2], atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("scale", [False, True], ids=["general", "general-scaled"])
+def test_luong_general_matches_the_reference(data, scale):
+    layer = LuongAttention(score="general", scale=scale)
+    context, weights = attend(layer, data)
+    assert layer.score_kernel.shape == (D_Q, D_K)
+    scores = reference.general_score(data["query"], data["key"], weight(layer.score_kernel))
+    if scale:
+        scores = scores / np.sqrt(D_K)
+    np.testing.assert_allclose(weights, expected_weights(scores, data), atol=1e-5)
+    check_context(context, weights, data)
+
+
+def test_luong_concat_matches_the_reference(data):
+    layer = LuongAttention(score="concat", units=5)
+    context, weights = attend(layer, data)
+    assert layer.concat_kernel.shape == (D_Q + D_K, 5)
+    scores = reference.concat_score(
+        data["query"], data["key"], weight(layer.concat_kernel), weight(layer.score_vector)
+    )
+    np.testing.assert_allclose(weights, expected_weights(scores, data), atol=1e-5)
+    check_context(context, weights, data)
+
+
+def test_luong_dot_with_different_depths_names_both_and_suggests_general(data):
+    with pytest.raises(ValueError, match=rf"d_q={D_Q}.*d_k={D_K}.*general"):
+        LuongAttention(score="dot")([data["query"], data["value"], data["key"]])
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"score": "cosine"}, r"score 'cosine'.*'dot', 'general', 'concat'"),
+        ({"score": "concat"}, r"units"),
+        ({"score": "concat", "units": 4, "scale": True}, r"scale"),
+        ({"units": 0}, r"units.*0"),
+    ],
+)
+def test_luong_bad_options_say_what_was_expected(options, message):
+    with pytest.raises(ValueError, match=message):
+        LuongAttention(**options)
+
+
+def test_a_built_layer_refuses_other_depths(data):
+    layer = LuongAttention(score="general")
+    attend(layer, data)
+    with pytest.raises(ValueError, match=rf"d_q={D_Q}.*d_q={D_Q + 1}"):
+        layer([np.ones((BATCH, T_Q, D_Q + 1), "float32"), data["value"], data["key"]])
+
+
+def test_a_single_tensor_is_refused_with_the_expected_inputs(data):
+    with pytest.raises(ValueError, match=r"\[query, value\]"):
+        BahdanauAttention(units=4)(data["query"])
+
+
+# --------------------------------------------------------------------------------------
+# Local attention
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("score", ["dot", "general", "concat"])
+def test_local_m_matches_the_reference(data, score):
+    query, key = (data["query"][..., :D_K] if score == "dot" else data["query"]), data["key"]
+    data = {**data, "query": query}
+    layer = LocalAttention(
+        window=1, mode="monotonic", score=score, units=4 if score == "concat" else None
+    )
+    context, weights, centers = attend(layer, data, return_centers=True)
+    # p_i = i, clipped at the last real source position.
+    lengths = data["value_mask"].sum(-1)
+    np.testing.assert_array_equal(
+        centers, np.minimum(np.arange(T_Q)[None], np.maximum(lengths - 1, 0)[:, None])
+    )
+    if score == "dot":
+        scores = reference.dot_score(query, key)
+    elif score == "general":
+        scores = reference.general_score(query, key, weight(layer.score_kernel))
+    else:
+        scores = reference.concat_score(
+            query, key, weight(layer.concat_kernel), weight(layer.score_vector)
+        )
+    expected = reference.local_attention_weights(
+        scores, centers, 1, mask=data["value_mask"][:, None, :], gaussian=False
+    )
+    np.testing.assert_allclose(weights, expected * data["query_mask"][:, :, None], atol=1e-5)
+    check_context(context, weights, data)
+
+
+def test_local_m_is_the_reference_local_m_while_the_target_is_not_longer(data):
+    layer = LocalAttention(window=2, mode="monotonic")
+    _, weights = attend(layer, data)
+    scores = reference.general_score(data["query"], data["key"], weight(layer.score_kernel))
+    expected = reference.local_attention_weights(
+        scores, None, 2, mask=data["value_mask"][:, None, :], gaussian=False
+    )
+    np.testing.assert_allclose(weights[0], expected[0], atol=1e-5)  # the example with T_q <= S
+
+
+def test_local_p_matches_the_reference(data):
+    layer = LocalAttention(window=2, mode="predictive", units=3)
+    context, weights, centers = attend(layer, data, return_centers=True)
+    assert layer.center_kernel.shape == (D_Q, 3)
+    lengths = data["value_mask"].sum(-1)
+    expected_centers = reference.predictive_centers(
+        data["query"], weight(layer.center_kernel), weight(layer.center_vector), lengths
+    )
+    np.testing.assert_allclose(centers, expected_centers, atol=1e-5)
+    scores = reference.general_score(data["query"], data["key"], weight(layer.score_kernel))
+    expected = reference.local_attention_weights(
+        scores, centers, 2, mask=data["value_mask"][:, None, :]
+    )
+    np.testing.assert_allclose(weights, expected * data["query_mask"][:, :, None], atol=1e-5)
+    check_context(context, weights, data)
+
+
+@pytest.mark.parametrize("mode", ["monotonic", "predictive"])
+def test_local_weights_vanish_outside_the_window_and_centres_stay_in_the_source(mode):
+    rng = np.random.default_rng(5)
+    lengths = np.array([12, 9, 5, 1])
+    query = rng.normal(size=(4, 10, 6)).astype("float32") * 3.0
+    value = rng.normal(size=(4, 12, 6)).astype("float32")
+    value_mask = lengths_mask(lengths, 12)
+    layer = LocalAttention(window=2, mode=mode)
+    _, weights, centers = (
+        ops.convert_to_numpy(x)
+        for x in layer(
+            [query, value],
+            mask=[None, value_mask],
+            return_attention_scores=True,
+            return_centers=True,
+        )
+    )
+    assert np.all(centers >= 0) and np.all(centers <= lengths[:, None])
+    distance = np.abs(np.arange(12)[None, None, :] - centers[..., None])
+    assert np.all(weights[distance > 2] == 0.0)
+    assert np.all(weights[~np.broadcast_to(value_mask[:, None, :], weights.shape)] == 0.0)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)  # never an empty window
+    # The method gives the same centres as the call.
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(layer.predict_centers([query, value], mask=[None, value_mask])),
+        centers,
+        atol=1e-6,
+    )
+
+
+@tensorflow_only
+def test_local_p_trains_its_centre_predictor(data):
+    import tensorflow as tf
+
+    layer = LocalAttention(window=2, mode="predictive")
+    with tf.GradientTape() as tape:
+        context = layer(
+            [data["query"], data["value"], data["key"]], mask=[None, data["value_mask"]]
+        )
+        loss = tf.reduce_sum(context[..., 0])
+    gradients = tape.gradient(loss, [layer.center_kernel, layer.center_vector])
+    for gradient in gradients:
+        assert gradient is not None and np.any(ops.convert_to_numpy(gradient) != 0.0)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"window": 0, "mode": "monotonic"}, r"window.*positive integer.*0"),
+        ({"window": -1, "mode": "monotonic"}, r"window.*-1"),
+        ({"window": 2.0, "mode": "monotonic"}, r"window.*2\.0"),
+        ({"window": 2, "mode": "global"}, r"mode 'global'.*'monotonic', 'predictive'"),
+    ],
+)
+def test_local_bad_options_say_what_was_expected(options, message):
+    with pytest.raises(ValueError, match=message):
+        LocalAttention(**options)
+
+
+def test_local_p_centres_returned_in_a_functional_model():
+    query = keras.Input((None, 6))
+    value = keras.Input((None, 6))
+    context, weights, centers = LocalAttention(window=2, mode="predictive")(
+        [query, value], return_attention_scores=True, return_centers=True
+    )
+    model = keras.Model([query, value], [context, weights, centers])
+    outputs = model([np.ones((2, 3, 6), "float32"), np.ones((2, 5, 6), "float32")])
+    assert [tuple(x.shape) for x in outputs] == [(2, 3, 6), (2, 3, 5), (2, 3)]
+
+
+# --------------------------------------------------------------------------------------
+# Monotonic attention
+# --------------------------------------------------------------------------------------
+
+
+def reference_p_choose(layer, data):
+    energy = reference.additive_score(
+        data["query"],
+        data["key"],
+        weight(layer.query_kernel),
+        weight(layer.key_kernel),
+        weight(layer.score_vector),
+    ) + weight(layer.score_bias)
+    return 1.0 / (1.0 + np.exp(-energy))
+
+
+@pytest.mark.parametrize("init_bias", [-1.0, 0.5])
+def test_monotonic_soft_matches_the_reference_expected_alignment(data, init_bias):
+    layer = MonotonicAttention(units=5, init_bias=init_bias)
+    context, alignment = attend(layer, data)
+    p_choose = reference_p_choose(layer, data)
+    expected = reference.monotonic_expected_alignment(p_choose, data["value_mask"][:, None, :])
+    np.testing.assert_allclose(alignment, expected * data["query_mask"][:, :, None], atol=1e-5)
+    check_context(context, alignment, data)
+
+
+def test_monotonic_hard_matches_the_reference_and_never_moves_left(data):
+    rng = np.random.default_rng(11)
+    lengths = np.array([12, 9, 5, 1])
+    query = rng.normal(size=(4, 10, 6)).astype("float32") * 2.0
+    value = rng.normal(size=(4, 12, 4)).astype("float32")
+    value_mask = lengths_mask(lengths, 12)
+    layer = MonotonicAttention(units=5, mode="hard", init_bias=0.0)
+    _, alignment = layer([query, value], mask=[None, value_mask], return_attention_scores=True)
+    alignment = ops.convert_to_numpy(alignment)
+    p_choose = reference_p_choose(layer, dict(query=query, key=value))
+    expected = reference.hard_monotonic_alignment(p_choose, value_mask[:, None, :], threshold=0.5)
+    np.testing.assert_array_equal(alignment, expected)
+    assert set(np.unique(alignment)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(alignment.sum(-1), 1.0)
+    positions = alignment.argmax(-1)
+    assert np.all(np.diff(positions, axis=-1) >= 0), "hard monotonic attention moved left"
+    assert np.all(positions < lengths[:, None])
+    # The walk did move on (the test would be empty if it stayed on the first position).
+    assert positions.max() > 0
+
+
+def test_monotonic_bias_sets_where_the_walk_stops(data):
+    # r = +30: every p is 1, the walk stops at once: it stays on the first position.
+    # r = -30: every p is 0, the walk runs off the end: the last real position gets it all.
+    query, value, mask = data["query"][:2], data["value"][:2], [None, data["value_mask"][:2]]
+    for mode in ("soft", "hard"):
+        stay = MonotonicAttention(units=4, init_bias=30.0, mode=mode)
+        run_off = MonotonicAttention(units=4, init_bias=-30.0, mode=mode)
+        _, stayed = stay([query, value], mask=mask, return_attention_scores=True)
+        _, ran = run_off([query, value], mask=mask, return_attention_scores=True)
+        np.testing.assert_allclose(ops.convert_to_numpy(stayed)[..., 0], 1.0, atol=1e-6)
+        last = VALUE_LENGTHS[:2] - 1
+        np.testing.assert_allclose(ops.convert_to_numpy(ran)[np.arange(2), :, last], 1.0, atol=1e-6)
+
+
+def test_monotonic_leftover_mass_goes_to_the_last_real_position(data):
+    layer = MonotonicAttention(units=5, init_bias=-2.0)
+    _, alignment = attend(layer, data)
+    p_choose = reference_p_choose(layer, data)
+    # Without the leftover rule the row would be p ⊙ (mass arriving); the difference must
+    # sit on the last real position only.
+    np.testing.assert_allclose(alignment[:2].sum(-1)[data["query_mask"][:2]], 1.0, atol=1e-5)
+    first_row = alignment[1, 0]
+    raw_first = p_choose[1, 0] * np.concatenate([[1.0], np.cumprod(1.0 - p_choose[1, 0])[:-1]])
+    raw_first = raw_first * data["value_mask"][1]
+    difference = first_row - raw_first
+    last = VALUE_LENGTHS[1] - 1
+    assert difference[last] > 1e-3
+    np.testing.assert_allclose(np.delete(difference, last), 0.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["soft", "hard"])
+def test_monotonic_step_by_step_decoding_reproduces_the_full_call(data, mode):
+    layer = MonotonicAttention(units=5, mode=mode, init_bias=0.0)
+    inputs = [data["query"], data["value"], data["key"]]
+    context, alignment = layer(
+        inputs, mask=[None, data["value_mask"]], return_attention_scores=True
+    )
+    previous = None
+    for i in range(T_Q):
+        context_i, previous = layer.step(
+            data["query"][:, i],
+            data["value"],
+            previous,
+            value_mask=data["value_mask"],
+            key=data["key"],
+        )
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(previous), ops.convert_to_numpy(alignment)[:, i], atol=1e-6
+        )
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(context_i), ops.convert_to_numpy(context)[:, i], atol=1e-6
+        )
+
+
+def test_monotonic_step_can_decode_hard_with_a_soft_layer(data):
+    soft = MonotonicAttention(units=5, init_bias=0.0)
+    attend(soft, data)
+    hard = MonotonicAttention(units=5, mode="hard", init_bias=0.0)
+    attend(hard, data)  # builds the layer, so that the soft layer's weights can be copied in
+    hard.set_weights(soft.get_weights())
+    _, hard_alignment = hard(
+        [data["query"], data["value"], data["key"]],
+        mask=[None, data["value_mask"]],
+        return_attention_scores=True,
+    )
+    previous = None
+    for i in range(T_Q):
+        _, previous = soft.step(
+            data["query"][:, i],
+            data["value"],
+            previous,
+            value_mask=data["value_mask"],
+            key=data["key"],
+            mode="hard",
+        )
+        np.testing.assert_array_equal(
+            ops.convert_to_numpy(previous), ops.convert_to_numpy(hard_alignment)[:, i]
+        )
+
+
+@tensorflow_only
+def test_monotonic_soft_trains_every_weight(data):
+    import tensorflow as tf
+
+    layer = MonotonicAttention(units=5)
+    with tf.GradientTape() as tape:
+        context = layer(
+            [data["query"], data["value"], data["key"]], mask=[None, data["value_mask"]]
+        )
+        loss = tf.reduce_sum(context[..., 0] ** 2)
+    gradients = tape.gradient(loss, layer.trainable_weights)
+    assert [v.name for v in layer.trainable_weights] == [
+        "query_kernel",
+        "key_kernel",
+        "score_vector",
+        "score_bias",
+    ]
+    for gradient in gradients:
+        gradient = ops.convert_to_numpy(gradient)
+        assert np.all(np.isfinite(gradient)) and np.any(gradient != 0.0)
+
+
+@tensorflow_only
+def test_monotonic_saturated_probabilities_keep_rows_and_gradients_finite(data):
+    import tensorflow as tf
+
+    # Scaled inputs push p to exactly 0 or 1, where a plain cumprod has NaN gradients.
+    layer = MonotonicAttention(units=5, init_bias=0.0)
+    query = tf.constant(data["query"] * 300.0)
+    with tf.GradientTape() as tape:
+        tape.watch(query)
+        context, alignment = layer(
+            [query, data["value"], data["key"]],
+            mask=[None, data["value_mask"]],
+            return_attention_scores=True,
+        )
+        loss = tf.reduce_sum(context**2)
+    alignment = ops.convert_to_numpy(alignment)
+    np.testing.assert_allclose(alignment[:2].sum(-1), 1.0, atol=1e-5)
+    for gradient in tape.gradient(loss, [query, *layer.trainable_weights]):
+        assert np.all(np.isfinite(ops.convert_to_numpy(gradient)))
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"units": 4, "mode": "medium"}, r"mode 'medium'.*'soft', 'hard'"),
+        ({"units": 4, "threshold": 1.5}, r"threshold.*\[0, 1\].*1\.5"),
+        ({"units": 0}, r"units.*positive integer.*0"),
+    ],
+)
+def test_monotonic_bad_options_say_what_was_expected(options, message):
+    with pytest.raises(ValueError, match=message):
+        MonotonicAttention(**options)
+
+
+@tensorflow_only
+def test_monotonic_runs_under_xla():
+    import tensorflow as tf
+
+    layer = MonotonicAttention(units=4)
+    query, value = np.ones((2, 3, 5), "float32"), np.ones((2, 4, 5), "float32")
+    eager = ops.convert_to_numpy(layer([query, value]))
+    compiled = tf.function(lambda q, v: layer([q, v]), jit_compile=True)
+    np.testing.assert_allclose(ops.convert_to_numpy(compiled(query, value)), eager, atol=1e-5)
