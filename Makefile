@@ -16,11 +16,12 @@ NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb))
 # Seconds a single notebook cell may run under nbval before it counts as hung.
 CELL_TIMEOUT ?= 600
 
-.PHONY: help install test unit book-check notebooks book test-backends clean
+.PHONY: help install test unit book-check check-book notebooks book test-backends clean
 
 help:
 	@echo "make test   unit tests, book build without execution (-W), notebooks under nbval (ci profile)"
 	@echo "make book   execute every notebook (cpu profile) and build the HTML book into _build/html"
+	@echo "make check-book  open every page in headless Chromium (screenshots in _build/screens)"
 	@echo "make test-backends  the layer tests on the JAX and PyTorch backends"
 	@echo "make clean  remove _build (keeps .venv)"
 
@@ -34,7 +35,9 @@ install: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory book-check
+	@if command -v chromium >/dev/null 2>&1; then $(MAKE) --no-print-directory check-book; \
+	else $(MAKE) --no-print-directory book-check; \
+	echo "chromium not found: pages not checked in a browser (make check-book installs it)"; fi
 	$(MAKE) --no-print-directory notebooks
 
 unit: $(INSTALLED)
@@ -44,8 +47,25 @@ unit: $(INSTALLED)
 # citation or toc entry fails here in seconds.
 book-check: $(INSTALLED)
 	@mkdir -p _build
-	sed 's/^\(  *execute_notebooks:\).*/\1 "off"/' _config.yml > _build/_config.noexec.yml
+	# The same configuration with execution off; paths in it are relative to its folder.
+	sed -e 's/^\(  *execute_notebooks:\).*/\1 "off"/' -e 's#: book/_ext#: $(CURDIR)/book/_ext#' \
+		_config.yml > _build/_config.noexec.yml
+	rm -rf _build/check
 	$(BIN)/jupyter-book build . --config _build/_config.noexec.yml --path-output _build/check -W -n --keep-going --all -q
+
+# Open every page of a built book in headless Chromium: math rendered, images load, no
+# "??" or unresolved reference, no console error, no empty figure; screenshots in
+# _build/screens. Checks the no-execution build unless BOOK_HTML names another
+# (e.g. BOOK_HTML=_build/html after `make book`). Installs Chromium (as root) and a local
+# MathJax (npm) when missing, since the check runs offline.
+BOOK_HTML ?= _build/check/_build/html
+MATHJAX := _build/mathjax/node_modules/mathjax/es5
+check-book: $(INSTALLED)
+	@if [ "$(BOOK_HTML)" = "_build/check/_build/html" ]; then $(MAKE) --no-print-directory book-check; fi
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@test -f $(MATHJAX)/tex-mml-chtml.js || npm install --silent --no-audit --no-fund --prefix _build/mathjax mathjax@3
+	$(BIN)/python tests/browser_check.py $(BOOK_HTML) --mathjax $(MATHJAX) --screens _build/screens
 
 # Every notebook top to bottom through nbval, in the ci profile unless ATTNCOURSE_PROFILE says otherwise.
 notebooks: $(INSTALLED)

@@ -101,3 +101,25 @@ def test_setup_cell_installs_only_on_colab_from_the_configured_repository(path):
     assert all(i > guard and lines[i].startswith((" ", "\t")) for i in installs), (
         "pip install must sit inside the `if 'google.colab' in sys.modules:` block")
     assert f"git+{REPOSITORY}" in setup, f"the setup cell installs from {REPOSITORY} (_config.yml)"
+
+
+def test_repeated_scripts_are_dropped_keeping_the_first_of_each():
+    import sys
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    try:
+        from unique_scripts import drop_repeated_scripts
+    finally:
+        sys.path.pop(0)
+
+    def script(filename=None, body=""):
+        return SimpleNamespace(filename=filename, attributes={"body": body} if body else {})
+
+    first_inline, first_file = script(body="const A = 1"), script(filename="thebe.js")
+    context = {"script_files": [first_inline, first_file, script(body="const A = 1"),
+                                script(filename="thebe.js"), script(body="const B = 2")]}
+    drop_repeated_scripts(None, "page", "page.html", context, None)
+    kept = context["script_files"]
+    assert kept[:2] == [first_inline, first_file] and len(kept) == 3
+    assert kept[2].attributes["body"] == "const B = 2"
