@@ -979,3 +979,747 @@ def alignment_error(predicted, gold):
     if n_predicted + n_gold == 0:
         raise ValueError("the alignment error is undefined: neither predicted nor gold has any link")
     return 1.0 - 2.0 * n_common / (n_predicted + n_gold)
+
+
+# ---------------------------------------------------------------------------------------
+# Chapter 1: a digit somewhere in a cluttered canvas.
+#
+# Like the cluttered, translated MNIST of Mnih et al. (2014), made from scikit-learn's
+# bundled 8x8 digits so that nothing is downloaded. The digit's place is returned for
+# measuring where a model looks, never for training it.
+
+DIGIT_SIZE = 8  # scikit-learn's digits are 8 x 8 pixels
+# The source digits are split once, with this fixed seed, so that training and test
+# canvases never share a digit image, whatever seed draws the canvases.
+_DIGIT_SPLIT_SEED = 1797
+
+
+class ClutteredDigits(NamedTuple):
+    """Canvases made by :func:`cluttered_digits`.
+
+    Attributes:
+        images: float32 array ``(n, canvas_size, canvas_size, 1)`` of grey levels in [0, 1].
+        labels: int64 array ``(n,)``, the class 0-9 of each canvas's digit.
+        boxes: int64 array ``(n, 4)``, the digit's box in pixels as
+            ``(top, left, height, width)``.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    boxes: np.ndarray
+
+
+@functools.lru_cache(maxsize=2)
+def _digit_split(test_fraction):
+    """The 8x8 digits as float32 in [0, 1], with labels, split into (train, test)."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as error:  # pragma: no cover - scikit-learn ships with Colab
+        raise ImportError(
+            "cluttered_digits needs scikit-learn for its bundled 8x8 digits: pip install scikit-learn"
+        ) from error
+    digits = load_digits()
+    images = (digits.images / digits.images.max()).astype("float32")
+    order = np.random.default_rng(_DIGIT_SPLIT_SEED).permutation(len(images))
+    n_test = int(round(test_fraction * len(images)))
+    test, train = order[:n_test], order[n_test:]
+    return (images[train], digits.target[train]), (images[test], digits.target[test])
+
+
+def cluttered_digits(count, *, canvas_size=32, fragments=6, fragment_size=4, split="train",
+                     test_fraction=0.25, seed=0):
+    """Canvases with one 8x8 digit at a random place among fragments of other digits.
+
+    Each canvas is black; ``fragments`` random ``fragment_size`` squares cut from random
+    digits are scattered over it (overlapping fragments keep the brighter pixel), then the
+    digit is pasted at a uniformly random place, over whatever clutter was there. The
+    fragments are pieces of real digits, so a model cannot tell the digit from the clutter
+    by its strokes alone; it has to find the one complete digit.
+
+    Args:
+        count: the number of canvases.
+        canvas_size: the side of the square canvas in pixels, at least 8.
+        fragments: the number of clutter fragments per canvas (0 for a clean canvas).
+        fragment_size: the side of a fragment in pixels, 1 to 8.
+        split: ``"train"`` or ``"test"``: which digit images (and clutter) to use. The
+            1797 digits are split once, the same way for every ``seed``, so test canvases
+            show digits that no training canvas contains.
+        test_fraction: the share of the digit images kept for ``"test"``, in (0, 1).
+        seed: seeds the places, the digits and the clutter.
+
+    Returns:
+        A :class:`ClutteredDigits` of ``images`` ``(count, canvas_size, canvas_size, 1)``,
+        ``labels`` ``(count,)`` and ``boxes`` ``(count, 4)`` as (top, left, height, width).
+
+    Raises:
+        ValueError: a count, size or fraction out of range, or an unknown split.
+    """
+    _check_integer("count", count, 1)
+    _check_integer("canvas_size", canvas_size, DIGIT_SIZE)
+    _check_integer("fragments", fragments, 0)
+    _check_integer("fragment_size", fragment_size, 1)
+    if fragment_size > DIGIT_SIZE:
+        raise ValueError(f"fragment_size must be at most the digit size {DIGIT_SIZE}, got {fragment_size}")
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if not (isinstance(test_fraction, numbers.Real) and 0.0 < test_fraction < 1.0):
+        raise ValueError(f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}")
+    train, test = _digit_split(float(test_fraction))
+    digit_images, digit_labels = train if split == "train" else test
+
+    rng = np.random.default_rng(seed)
+    # Every random choice is drawn up front, in arrays: the loop below only pastes.
+    chosen = rng.integers(0, len(digit_images), size=count)
+    tops, lefts = rng.integers(0, canvas_size - DIGIT_SIZE + 1, size=(2, count))
+    clutter_sources = rng.integers(0, len(digit_images), size=(count, fragments))
+    cut_rows, cut_cols = rng.integers(0, DIGIT_SIZE - fragment_size + 1, size=(2, count, fragments))
+    clutter_rows, clutter_cols = rng.integers(0, canvas_size - fragment_size + 1, size=(2, count, fragments))
+
+    images = np.zeros((count, canvas_size, canvas_size), dtype="float32")
+    for n in range(count):
+        canvas = images[n]
+        for f in range(fragments):
+            piece = digit_images[clutter_sources[n, f]][
+                cut_rows[n, f]:cut_rows[n, f] + fragment_size, cut_cols[n, f]:cut_cols[n, f] + fragment_size]
+            window = canvas[clutter_rows[n, f]:clutter_rows[n, f] + fragment_size,
+                            clutter_cols[n, f]:clutter_cols[n, f] + fragment_size]
+            np.maximum(window, piece, out=window)
+        canvas[tops[n]:tops[n] + DIGIT_SIZE, lefts[n]:lefts[n] + DIGIT_SIZE] = digit_images[chosen[n]]
+
+    boxes = np.stack([tops, lefts, np.full(count, DIGIT_SIZE), np.full(count, DIGIT_SIZE)], axis=1)
+    return ClutteredDigits(images[..., None], digit_labels[chosen].astype("int64"), boxes.astype("int64"))
+
+
+def box_cells(boxes, cell_size, grid_shape):
+    """Which cells of a grid over the canvas each box overlaps, even by one pixel.
+
+    Cell ``(r, c)`` covers the pixels ``[r * cell_size, (r + 1) * cell_size)`` down and
+    ``[c * cell_size, (c + 1) * cell_size)`` across. Counting every overlapped cell (not
+    only the cells inside the box) is the honest rule for scoring attention on a grid: the
+    attention cannot be finer than a cell, and the box's share of the grid is the share of
+    these cells, usually larger than the box's share of the pixels.
+
+    Args:
+        boxes: integers ``(n, 4)`` (or one box ``(4,)``) as (top, left, height, width)
+            in pixels, height and width at least 1.
+        cell_size: the side of a cell in pixels (the canvas size divided by the grid size).
+        grid_shape: ``(rows, cols)`` of the grid.
+
+    Returns:
+        Booleans ``(n, rows, cols)`` (or ``(rows, cols)`` for one box), True where the box
+        overlaps the cell.
+
+    Raises:
+        ValueError: boxes of the wrong shape, an empty box, or a non-positive cell size.
+    """
+    boxes = np.asarray(boxes)
+    single = boxes.ndim == 1
+    boxes = np.atleast_2d(boxes)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"boxes must have shape (n, 4) as (top, left, height, width), got shape {boxes.shape}")
+    if np.any(boxes[:, 2:] < 1):
+        raise ValueError("every box needs a height and width of at least 1 pixel")
+    _check_integer("cell_size", cell_size, 1)
+    rows, cols = grid_shape
+    top, left, height, width = (boxes[:, k, None] for k in range(4))
+    row_starts = np.arange(rows)[None, :] * cell_size
+    col_starts = np.arange(cols)[None, :] * cell_size
+    # Two intervals [a, a + s) and [b, b + t) overlap when a < b + t and b < a + s.
+    rows_hit = (row_starts < top + height) & (top < row_starts + cell_size)  # (n, rows)
+    cols_hit = (col_starts < left + width) & (left < col_starts + cell_size)  # (n, cols)
+    hit = rows_hit[:, :, None] & cols_hit[:, None, :]
+    return hit[0] if single else hit
+
+
+__all__ += ["ClutteredDigits", "DIGIT_SIZE", "box_cells", "cluttered_digits"]
+
+
+# ----------------------------------------------------------------------------- documents (chapter 8)
+#
+# Chapter 8 classifies documents with a hierarchical attention network (Yang et al., 2016):
+# words are pooled into sentence vectors, sentences into a document vector. A document is
+# stored as a 3-D array of word ids, documents x sentences x words, padded with 0 at the end
+# of every sentence and with all-zero sentences at the end of every document, so that
+# `Embedding(mask_zero=True)` masks padded words and a sentence without any word is padding.
+#
+# Two sources fill that array: `planted_documents` generates reviews in which exactly one
+# sentence, the verdict, decides the label (nothing to download, and the deciding sentence
+# is known, so sentence attention can be scored); `review_documents` turns real review texts
+# (e.g. the IMDB reviews fetched by `download_imdb_reviews`) into the same layout.
+
+import os
+import re
+
+UNKNOWN = "<unk>"  # the word id of every word outside a review vocabulary
+
+# The planted reviews' words. A verdict marker names the sentence that decides the label;
+# opinion words (positive or negative) also appear in other sentences, where they decide
+# nothing; the rest is neutral filler.
+VERDICT_MARKERS = ("overall", "verdict", "ultimately", "altogether")
+POSITIVE_WORDS = ("great", "superb", "moving", "brilliant", "charming", "gripping", "delightful", "stunning")
+NEGATIVE_WORDS = ("awful", "dull", "boring", "clumsy", "tedious", "weak", "bland", "messy")
+NEUTRAL_WORDS = (
+    "the a this its film plot actor actress scene music camera story ending script cast director "
+    "dialogue sound pace set lighting score was is seems feels and with of in at very rather quite "
+    "times first second half some every"
+).split()
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Documents:
+    """Documents as padded word ids, documents x sentences x words, with their labels.
+
+    Attributes:
+        ids: int32 array ``(n, max_sentences, max_words)``; 0 is padding, both after the
+            last word of a sentence and for whole sentences after the last one.
+        labels: int64 array ``(n,)``, 1 for a positive and 0 for a negative review.
+        key_sentence: int64 array ``(n,)``, the index of the sentence that decides the
+            label, or -1 where it is not known (real reviews).
+        vocabulary: the :class:`Vocabulary` of the ids.
+
+    ``len(docs)`` is the number of documents, ``docs.subset(indices)`` (or
+    ``docs[indices]``) keeps some of them, so :func:`split` works on documents too.
+    """
+
+    ids: np.ndarray
+    labels: np.ndarray
+    key_sentence: np.ndarray
+    vocabulary: Vocabulary
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, numbers.Integral):
+            index = [index]
+        if isinstance(index, slice):
+            index = range(len(self))[index]
+        return self.subset(index)
+
+    def subset(self, indices):
+        """The documents at ``indices`` (ints or a boolean mask), in that order."""
+        indices = np.asarray(indices)
+        if indices.dtype == bool:
+            if indices.shape != (len(self),):
+                raise ValueError(f"a boolean mask needs shape ({len(self)},), got {indices.shape}")
+            indices = np.flatnonzero(indices)
+        indices = indices.astype(np.int64).reshape(-1)
+        return dataclasses.replace(
+            self, ids=self.ids[indices], labels=self.labels[indices], key_sentence=self.key_sentence[indices]
+        )
+
+    @property
+    def word_mask(self):
+        """Booleans ``(n, max_sentences, max_words)``, True on real words."""
+        return self.ids != PAD
+
+    @property
+    def sentence_mask(self):
+        """Booleans ``(n, max_sentences)``, True on sentences with at least one word."""
+        return self.word_mask.any(axis=-1)
+
+    def sentences(self, index):
+        """Document ``index`` as a list of sentences, each a list of words (no padding)."""
+        return [
+            [self.vocabulary.token(int(token)) for token in row if token != PAD]
+            for row in self.ids[index]
+            if np.any(row != PAD)
+        ]
+
+    def __repr__(self):
+        n, max_sentences, max_words = self.ids.shape
+        return (
+            f"Documents({n} documents of up to {max_sentences} sentences x {max_words} words, "
+            f"{len(self.vocabulary)} tokens, {float(np.mean(self.labels)):.0%} positive)"
+        )
+
+
+def planted_documents(
+    n_documents,
+    *,
+    min_sentences=4,
+    max_sentences=8,
+    min_words=4,
+    max_words=12,
+    opinion_rate=0.6,
+    decoy_opinions=2,
+    decoy_agreement=0.5,
+    seed=0,
+):
+    """Synthetic reviews in which one planted verdict sentence decides the label.
+
+    Every document has between ``min_sentences`` and ``max_sentences`` sentences, each of
+    ``min_words`` to ``max_words`` words. Exactly one sentence, at a random place, is the
+    verdict: it holds a verdict marker (``overall``, ``verdict``, ...) and one opinion
+    word whose polarity is the label (``great`` for 1, ``dull`` for 0), at two random
+    places. Each other sentence holds, with probability ``opinion_rate``, one to
+    ``decoy_opinions`` opinion words, each of the label's polarity with probability
+    ``decoy_agreement``: opinions about some detail, which do not decide the verdict (with
+    ``decoy_agreement`` below 0.5 they lean against it, as in "the plot drags, the music is
+    dull, but overall a superb film"). Every other word is neutral filler.
+
+    Counting good and bad words therefore guesses the label only roughly. To be right
+    every time, a model has to find the sentence with the marker and read the opinion in
+    it: a marker word must decide how much the words beside it count.
+
+    Args:
+        n_documents: the number of documents.
+        min_sentences, max_sentences: the range of sentences per document, inclusive;
+            ``max_sentences`` is also the padded size of the sentence axis.
+        min_words, max_words: the range of words per sentence, inclusive; at least 2 (a
+            marker and an opinion) and at least ``decoy_opinions``. ``max_words`` is also
+            the padded size of the word axis.
+        opinion_rate: the probability, in [0, 1], that a sentence other than the verdict
+            holds opinion words.
+        decoy_opinions: the most opinion words such a sentence holds, at least 1.
+        decoy_agreement: the probability, in [0, 1], that the polarity of such an opinion
+            word is the label's; 0.5 makes decoys independent of the label.
+        seed: seeds everything; the same arguments give the same documents.
+
+    Returns:
+        :class:`Documents`, with ``key_sentence`` the index of each verdict sentence.
+
+    Raises:
+        ValueError: a count or range out of bounds, or a probability outside [0, 1].
+
+    Example:
+        >>> docs = planted_documents(100, seed=1)
+        >>> docs.ids.shape
+        (100, 8, 12)
+        >>> verdict = docs.sentences(0)[docs.key_sentence[0]]
+        >>> any(word in VERDICT_MARKERS for word in verdict)
+        True
+    """
+    n_documents = _check_integer("n_documents", n_documents, 1)
+    min_sentences = _check_integer("min_sentences", min_sentences, 1)
+    max_sentences = _check_integer("max_sentences", max_sentences, min_sentences)
+    decoy_opinions = _check_integer("decoy_opinions", decoy_opinions, 1)
+    min_words = _check_integer("min_words", min_words, max(2, decoy_opinions))
+    max_words = _check_integer("max_words", max_words, min_words)
+    for name, probability in (("opinion_rate", opinion_rate), ("decoy_agreement", decoy_agreement)):
+        if isinstance(probability, bool) or not isinstance(probability, numbers.Real) or not 0.0 <= probability <= 1.0:
+            raise ValueError(f"{name} must be a number in [0, 1], got {probability!r}")
+    seed = _check_integer("seed", seed, 0)
+
+    vocabulary = Vocabulary(VERDICT_MARKERS + POSITIVE_WORDS + NEGATIVE_WORDS + tuple(NEUTRAL_WORDS))
+    marker_ids = vocabulary.encode(VERDICT_MARKERS)
+    opinion_ids = np.stack([vocabulary.encode(NEGATIVE_WORDS), vocabulary.encode(POSITIVE_WORDS)])  # [polarity, k]
+    neutral_ids = vocabulary.encode(NEUTRAL_WORDS)
+
+    rng = np.random.default_rng(seed)
+    shape = (n_documents, max_sentences, max_words)
+    documents = np.arange(n_documents)
+    labels = rng.integers(0, 2, size=n_documents)
+    n_sentences = rng.integers(min_sentences, max_sentences + 1, size=n_documents)
+    key_sentence = (rng.random(n_documents) * n_sentences).astype(np.int64)
+    lengths = rng.integers(min_words, max_words + 1, size=shape[:2])
+    lengths[np.arange(max_sentences)[None, :] >= n_sentences[:, None]] = 0  # padded sentences
+    is_word = np.arange(max_words)[None, None, :] < lengths[..., None]
+
+    # Neutral filler everywhere, then opinions and the marker at random places on top of it.
+    ids = np.where(is_word, neutral_ids[rng.integers(0, len(neutral_ids), size=shape)], PAD)
+    # A random order of the real places of each sentence (padding sorts last): the first
+    # places take the opinion words, the next one the verdict marker.
+    places = np.argsort(np.where(is_word, rng.random(shape), 2.0), axis=-1)
+
+    # Decoy opinions, in sentences that are not the verdict: the label's polarity with
+    # probability decoy_agreement, the other one otherwise.
+    n_opinions = rng.integers(1, decoy_opinions + 1, size=shape[:2])
+    n_opinions[(rng.random(shape[:2]) >= opinion_rate) | (lengths == 0)] = 0
+    agrees = rng.random(shape[:2] + (decoy_opinions,)) < decoy_agreement
+    polarity = np.where(agrees, labels[:, None, None], 1 - labels[:, None, None])
+    # The verdict: one opinion, whose polarity is the label.
+    n_opinions[documents, key_sentence] = 1
+    polarity[documents, key_sentence, 0] = labels
+    opinion_words = opinion_ids[polarity, rng.integers(0, opinion_ids.shape[1], size=polarity.shape)]
+    for slot in range(decoy_opinions):
+        doc, sentence = np.nonzero(n_opinions > slot)
+        ids[doc, sentence, places[doc, sentence, slot]] = opinion_words[doc, sentence, slot]
+    ids[documents, key_sentence, places[documents, key_sentence, 1]] = marker_ids[
+        rng.integers(0, len(marker_ids), size=n_documents)
+    ]
+    return Documents(ids.astype(np.int32), labels.astype(np.int64), key_sentence, vocabulary)
+
+
+# Real reviews: text -> sentences -> words -> ids.
+
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)  # IMDB reviews keep HTML line breaks
+_SENTENCE_END = re.compile(r"[.!?]+|\n")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")  # "didn't", "film's" stay whole words
+
+
+def split_review(text):
+    """Split a review into sentences of lower-case words.
+
+    A sentence ends at ``.``, ``!``, ``?``, a new line or an HTML ``<br />``; a word is a
+    run of letters and digits, with an apostrophe inside it allowed (``didn't``). Empty
+    sentences are dropped.
+
+    Args:
+        text: the review, a str.
+
+    Returns:
+        A list of sentences, each a non-empty list of str.
+
+    Raises:
+        ValueError: ``text`` is not a str.
+
+    Example:
+        >>> split_review("A fine cast. But the plot?<br />I didn't care!")
+        [['a', 'fine', 'cast'], ['but', 'the', 'plot'], ['i', "didn't", 'care']]
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"a review must be a str, got {type(text).__name__}")
+    text = _LINE_BREAK.sub("\n", text).lower()
+    sentences = (_WORD.findall(piece) for piece in _SENTENCE_END.split(text))
+    return [words for words in sentences if words]
+
+
+def review_vocabulary(tokenised_reviews, max_size=20000):
+    """The most frequent words of some reviews, as a :class:`Vocabulary`.
+
+    Args:
+        tokenised_reviews: reviews as lists of sentences of words (see :func:`split_review`).
+        max_size: the most words to keep, besides :data:`UNKNOWN` (the first word, id 3).
+
+    Returns:
+        A :class:`Vocabulary` of ``<unk>`` followed by the words, most frequent first (ties
+        in alphabetical order, so the vocabulary does not depend on the order of the reviews).
+
+    Raises:
+        ValueError: ``max_size`` is not a positive integer.
+    """
+    max_size = _check_integer("max_size", max_size, 1)
+    counts = {}
+    for review in tokenised_reviews:
+        for sentence in review:
+            for word in sentence:
+                counts[word] = counts.get(word, 0) + 1
+    counts.pop(UNKNOWN, None)
+    ranked = sorted(counts, key=lambda word: (-counts[word], word))
+    return Vocabulary([UNKNOWN, *ranked[:max_size]])
+
+
+def review_documents(texts, labels, *, vocabulary=None, max_vocabulary=20000, max_sentences=15, max_words=30):
+    """Turn review texts into :class:`Documents` (sentences x words of word ids).
+
+    Each review is split with :func:`split_review`; its first ``max_sentences`` sentences
+    and the first ``max_words`` words of each are kept (real reviews are long, and the
+    array must be rectangular); words outside the vocabulary become :data:`UNKNOWN`.
+
+    Args:
+        texts: the reviews, a sequence of str.
+        labels: one label per review (e.g. 1 positive, 0 negative).
+        vocabulary: the :class:`Vocabulary` to use; ``None`` builds one from these reviews
+            with :func:`review_vocabulary` (do that on the training reviews, and pass it on
+            to the test reviews).
+        max_vocabulary: the size of a vocabulary built here.
+        max_sentences, max_words: the padded shape of a document.
+
+    Returns:
+        :class:`Documents` with ``key_sentence`` all -1 (nobody marked a deciding sentence).
+
+    Raises:
+        ValueError: as many labels as texts are needed, the sizes must be positive, and a
+            given vocabulary must hold :data:`UNKNOWN`.
+    """
+    texts = list(texts)
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    if len(labels) != len(texts):
+        raise ValueError(f"expected one label per review, got {len(labels)} labels for {len(texts)} reviews")
+    max_sentences = _check_integer("max_sentences", max_sentences, 1)
+    max_words = _check_integer("max_words", max_words, 1)
+    tokenised = [split_review(text) for text in texts]
+    if vocabulary is None:
+        vocabulary = review_vocabulary(tokenised, max_vocabulary)
+    elif UNKNOWN not in vocabulary:
+        raise ValueError(f"the vocabulary must contain {UNKNOWN!r} for words it does not know")
+    unknown = vocabulary.id(UNKNOWN)
+
+    ids = np.zeros((len(texts), max_sentences, max_words), dtype=np.int32)
+    for k, review in enumerate(tokenised):
+        for s, sentence in enumerate(review[:max_sentences]):
+            row = [vocabulary.id(word) if word in vocabulary else unknown for word in sentence[:max_words]]
+            ids[k, s, : len(row)] = row
+    return Documents(ids, labels, np.full(len(texts), -1, dtype=np.int64), vocabulary)
+
+
+def read_review_folder(folder, *, classes=("neg", "pos"), limit=None):
+    """Read reviews stored one per text file, in one sub-folder per class.
+
+    This is the layout of the IMDB reviews (``aclImdb/train/pos/0_9.txt``...) and of
+    ``keras.utils.text_dataset_from_directory``. Files are read in sorted order, so the
+    result does not depend on the file system.
+
+    Args:
+        folder: the folder holding one sub-folder per class.
+        classes: the sub-folder names; the label of a review is the index of its class
+            (so by default ``neg`` is 0 and ``pos`` is 1).
+        limit: read at most this many files per class (``None``: all).
+
+    Returns:
+        ``(texts, labels)``: a list of str and an int64 array.
+
+    Raises:
+        ValueError: a class folder is missing, holds no ``.txt`` file, or ``limit`` is
+            not a positive integer.
+    """
+    if limit is not None:
+        limit = _check_integer("limit", limit, 1)
+    texts, labels = [], []
+    for label, name in enumerate(classes):
+        class_folder = os.path.join(folder, name)
+        if not os.path.isdir(class_folder):
+            raise ValueError(f"expected a folder {class_folder!r} of {name!r} reviews, found none")
+        files = sorted(f for f in os.listdir(class_folder) if f.endswith(".txt"))
+        if not files:
+            raise ValueError(f"the folder {class_folder!r} holds no .txt review")
+        for file_name in files[:limit]:
+            with open(os.path.join(class_folder, file_name), encoding="utf-8") as review:
+                texts.append(review.read())
+            labels.append(label)
+    return texts, np.asarray(labels, dtype=np.int64)
+
+
+IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+
+
+def download_imdb_reviews(cache_dir=None):
+    """Download the IMDB reviews of Maas et al. (2011) with Keras, unpack them once, return their folder.
+
+    ``keras.utils.get_file`` downloads the archive (about 80 MB) into Keras's cache
+    (``~/.keras/datasets``) the first time only. The archive is unpacked next to it once;
+    later calls find the unpacked folder and return at once. Reading the reviews is
+    :func:`read_review_folder`'s job, on ``<folder>/train`` and ``<folder>/test``.
+
+    Args:
+        cache_dir: where Keras caches the download; ``None`` for Keras's default.
+
+    Returns:
+        The path of the ``aclImdb`` folder, which holds ``train/`` and ``test/``.
+
+    Raises:
+        Exception: the download failed (offline, say); Keras raises a plain ``Exception``
+            that names the URL. Catch it and carry on without the real reviews.
+        ValueError: the archive does not hold ``aclImdb/train/pos``.
+    """
+    import shutil
+    import tarfile
+
+    import keras
+
+    archive = keras.utils.get_file("aclImdb_v1.tar.gz", origin=IMDB_URL, cache_dir=cache_dir)
+    unpacked = os.path.join(os.path.dirname(archive), "aclImdb_v1")
+    folder = os.path.join(unpacked, "aclImdb")
+    if not os.path.isdir(os.path.join(folder, "train", "pos")):
+        # Unpack beside the final place, then rename: an interrupted unpacking leaves no
+        # half-filled folder that a later call would take for the real one.
+        partial = unpacked + ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        with tarfile.open(archive) as reviews:
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.12 (and recent 3.10, 3.11)
+                reviews.extractall(partial, filter="data")
+            else:  # pragma: no cover - older Pythons
+                reviews.extractall(partial)
+        shutil.rmtree(unpacked, ignore_errors=True)
+        os.replace(partial, unpacked)
+    if not os.path.isdir(os.path.join(folder, "train", "pos")):
+        raise ValueError(f"the archive {archive!r} holds no aclImdb/train/pos folder")
+    return folder
+
+
+__all__ += [
+    "Documents",
+    "IMDB_URL",
+    "NEGATIVE_WORDS",
+    "NEUTRAL_WORDS",
+    "POSITIVE_WORDS",
+    "UNKNOWN",
+    "VERDICT_MARKERS",
+    "download_imdb_reviews",
+    "planted_documents",
+    "read_review_folder",
+    "review_documents",
+    "review_vocabulary",
+    "split_review",
+]
+
+
+# ----------------------------------------------------------------------------- planted cues (chapter 6)
+#
+# Chapter 6 pools a sentence into a few vectors with several attention hops. Its sentences
+# are chatter with cue words planted at random places, and the label names the set of cues
+# present, so a model has to find every cue, wherever it is, and only the cues' positions
+# (never given to the model) tell afterwards where the hops should have looked.
+
+WEATHER_CUES = ("rain", "wind", "snow")
+CHATTER_WORDS = (
+    "the a and then we they it was is were today yesterday in on at by of to from some very "
+    "quite just also more people town road market said think that this there morning evening "
+    "later after before around"
+).split()
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class PlantedCues:
+    """Sentences of filler words with cue words planted at random places (see :func:`planted_cues`).
+
+    Attributes:
+        ids: int32 array ``(n, max_length)`` of word ids, padded with 0 after the last word.
+        labels: int64 array ``(n,)``: the set of cues present as a number, bit ``k`` set
+            when cue ``k`` is in the sentence, ``labels = Σ_k present_k 2^k``.
+        cue_positions: int64 array ``(n, n_cues)``, the position of cue ``k`` in each
+            sentence, or -1 where the sentence does not hold it.
+        vocabulary: the :class:`Vocabulary` of the ids (filler words first, then the cues).
+        cue_words: the cue words, in bit order.
+
+    ``len(cues)`` is the number of sentences and ``cues.subset(indices)`` (or
+    ``cues[indices]``) keeps some of them, so :func:`split` works on them too.
+    """
+
+    ids: np.ndarray
+    labels: np.ndarray
+    cue_positions: np.ndarray
+    vocabulary: Vocabulary
+    cue_words: tuple
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, numbers.Integral):
+            index = [index]
+        if isinstance(index, slice):
+            index = range(len(self))[index]
+        return self.subset(index)
+
+    def subset(self, indices):
+        """The sentences at ``indices`` (ints or a boolean mask), in that order."""
+        indices = np.asarray(indices)
+        if indices.dtype == bool:
+            if indices.shape != (len(self),):
+                raise ValueError(f"a boolean mask needs shape ({len(self)},), got {indices.shape}")
+            indices = np.flatnonzero(indices)
+        indices = indices.astype(np.int64).reshape(-1)
+        return dataclasses.replace(
+            self, ids=self.ids[indices], labels=self.labels[indices], cue_positions=self.cue_positions[indices]
+        )
+
+    @property
+    def n_classes(self):
+        """The number of possible labels, ``2 ** n_cues`` (every subset of the cues)."""
+        return 2 ** len(self.cue_words)
+
+    @property
+    def present(self):
+        """Booleans ``(n, n_cues)``, True where the sentence holds the cue."""
+        return self.cue_positions >= 0
+
+    @property
+    def lengths(self):
+        """The number of words of each sentence (1-D int array)."""
+        return np.sum(self.ids != PAD, axis=1)
+
+    def words(self, index):
+        """Sentence ``index`` as a list of words (no padding)."""
+        return [self.vocabulary.token(int(token)) for token in self.ids[index] if token != PAD]
+
+    def label_name(self, label):
+        """The cues a label stands for, e.g. ``"rain + snow"``, or ``"no cue"`` for 0."""
+        label = _check_integer("label", label, 0)
+        if label >= self.n_classes:
+            raise ValueError(f"label must be below {self.n_classes} for {len(self.cue_words)} cues, got {label}")
+        names = [word for k, word in enumerate(self.cue_words) if label >> k & 1]
+        return " + ".join(names) if names else "no cue"
+
+    def __repr__(self):
+        n, max_length = self.ids.shape
+        return (
+            f"PlantedCues({n} sentences of up to {max_length} words, cues {list(self.cue_words)}, "
+            f"{len(self.vocabulary)} tokens)"
+        )
+
+
+def planted_cues(
+    n_sentences,
+    *,
+    cue_words=WEATHER_CUES,
+    filler_words=CHATTER_WORDS,
+    min_length=8,
+    max_length=16,
+    cue_rate=0.5,
+    seed=0,
+):
+    """Sentences of filler words in which each cue word appears, or not, at a random place.
+
+    A sentence has ``min_length`` to ``max_length`` words (uniform). Each cue word is in
+    it with probability ``cue_rate``, independently of the others, at a random position;
+    the cues never share a position, and every other word is a filler drawn uniformly.
+    The label is the set of cues present, written as a number (bit ``k`` for cue ``k``):
+    with the three weather cues, ``0`` is no cue, ``1`` rain, ``2`` wind, ``3`` rain + wind
+    and so on up to ``7``.
+
+    No single word decides the label: a model has to find every cue that is there, and
+    notice the ones that are not. The cue positions are returned so that one can check
+    afterwards where a model looked; a model should never be trained on them.
+
+    Args:
+        n_sentences: the number of sentences, at least 1.
+        cue_words: the distinct cue words, one to eight of them.
+        filler_words: the distinct filler words, at least one, none of them a cue.
+        min_length, max_length: the range of sentence lengths, inclusive; ``min_length``
+            must leave room for every cue, and ``max_length`` is the padded width.
+        cue_rate: the probability, in [0, 1], that a given cue is in a sentence.
+        seed: seeds everything; the same arguments give the same sentences.
+
+    Returns:
+        A :class:`PlantedCues`.
+
+    Raises:
+        ValueError: a count or length out of range, repeated words, a cue among the
+            fillers, or a rate outside [0, 1].
+
+    Example:
+        >>> cues = planted_cues(4, seed=1)
+        >>> cues.ids.shape, cues.n_classes
+        ((4, 16), 8)
+        >>> cues.label_name(5)
+        'rain + snow'
+    """
+    n_sentences = _check_integer("n_sentences", n_sentences, 1)
+    if isinstance(cue_words, str) or isinstance(filler_words, str):
+        raise ValueError("cue_words and filler_words must be sequences of words, not a single string")
+    cue_words, filler_words = tuple(str(w) for w in cue_words), tuple(str(w) for w in filler_words)
+    if not 1 <= len(cue_words) <= 8:
+        raise ValueError(f"cue_words must hold 1 to 8 words (labels are subsets), got {len(cue_words)}")
+    if not filler_words:
+        raise ValueError("filler_words must hold at least one word")
+    shared = sorted(set(cue_words) & set(filler_words))
+    if shared:
+        raise ValueError(f"a cue cannot also be a filler word; both lists hold {shared}")
+    min_length = _check_integer("min_length", min_length, len(cue_words))  # room for every cue
+    max_length = _check_integer("max_length", max_length, min_length)
+    if not (isinstance(cue_rate, numbers.Real) and 0.0 <= cue_rate <= 1.0):
+        raise ValueError(f"cue_rate must be a probability in [0, 1], got {cue_rate!r}")
+    seed = _check_integer("seed", seed, 0)
+    vocabulary = Vocabulary(filler_words + cue_words)  # also refuses repeated words
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_length, max_length + 1, size=n_sentences)
+    columns = np.arange(max_length)
+    real = columns < lengths[:, None]
+    filler_ids = np.array([vocabulary.id(word) for word in filler_words], dtype=np.int32)
+    ids = np.where(real, filler_ids[rng.integers(0, len(filler_ids), size=(n_sentences, max_length))], PAD)
+    # Distinct random places inside each sentence: sort random keys, padding's keys last.
+    keys = np.where(real, rng.random((n_sentences, max_length)), 2.0)
+    places = np.argsort(keys, axis=1)[:, : len(cue_words)]
+    present = rng.random((n_sentences, len(cue_words))) < cue_rate
+    cue_positions = np.where(present, places, -1).astype(np.int64)
+    for k, word in enumerate(cue_words):
+        rows = np.flatnonzero(present[:, k])
+        ids[rows, cue_positions[rows, k]] = vocabulary.id(word)
+    labels = present.astype(np.int64) @ (2 ** np.arange(len(cue_words), dtype=np.int64))
+    return PlantedCues(ids.astype(np.int32), labels, cue_positions, vocabulary, cue_words)
+
+
+__all__ += ["CHATTER_WORDS", "PlantedCues", "WEATHER_CUES", "planted_cues"]

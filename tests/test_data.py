@@ -656,3 +656,180 @@ def test_alignment_error_bad_inputs():
         alignment_error([set()], [np.array([-1])])
     with pytest.raises(ValueError, match=r"predicted\[0\] must hold"):
         alignment_error([{(0, 0, 1)}], [{(0, 0)}])
+
+
+# --- Chapter 1: digits in a cluttered canvas -------------------------------------------
+
+from attncourse.data import DIGIT_SIZE, box_cells, cluttered_digits  # noqa: E402
+
+
+def test_cluttered_digits_shapes_ranges_and_boxes():
+    canvases = cluttered_digits(50, canvas_size=24, fragments=4, seed=1)
+    assert canvases.images.shape == (50, 24, 24, 1) and canvases.images.dtype == np.float32
+    assert canvases.labels.shape == (50,) and set(canvases.labels) <= set(range(10))
+    assert 0.0 <= canvases.images.min() and canvases.images.max() <= 1.0
+    top, left, height, width = canvases.boxes.T
+    assert np.all(height == DIGIT_SIZE) and np.all(width == DIGIT_SIZE)
+    assert np.all(top >= 0) and np.all(top + height <= 24) and np.all(left >= 0) and np.all(left + width <= 24)
+    assert len({(t, l) for t, l in zip(top, left)}) > 10  # the digit moves around
+
+
+def test_the_box_holds_a_real_digit_and_the_clutter_lies_outside_it():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    known = {(d / digits.images.max()).astype("float32").tobytes(): label
+             for d, label in zip(digits.images, digits.target)}
+    clean = cluttered_digits(20, canvas_size=20, fragments=0, seed=2)
+    cluttered = cluttered_digits(20, canvas_size=20, fragments=8, seed=2)
+    for canvases in (clean, cluttered):
+        for image, label, (t, l, h, w) in zip(canvases.images[..., 0], canvases.labels, canvases.boxes):
+            assert known[image[t:t + h, l:l + w].tobytes()] == label
+    outside = np.ones((20, 20, 20), bool)
+    for n, (t, l, h, w) in enumerate(clean.boxes):
+        outside[n, t:t + h, l:l + w] = False
+    assert clean.images[..., 0][outside].max() == 0.0  # no clutter: black around the digit
+    assert cluttered.images[..., 0][outside].max() > 0.0  # clutter: ink around the digit
+
+
+def test_cluttered_digits_is_seeded_and_train_and_test_use_different_digits():
+    a = cluttered_digits(30, seed=5)
+    b = cluttered_digits(30, seed=5)
+    c = cluttered_digits(30, seed=6)
+    assert np.array_equal(a.images, b.images) and np.array_equal(a.boxes, b.boxes)
+    assert not np.array_equal(a.images, c.images)
+
+    def digits_in(canvases):
+        return {image[t:t + h, l:l + w].tobytes()
+                for image, (t, l, h, w) in zip(canvases.images[..., 0], canvases.boxes)}
+
+    train = digits_in(cluttered_digits(400, fragments=0, split="train", seed=0))
+    test = digits_in(cluttered_digits(400, fragments=0, split="test", seed=0))
+    assert train and test and not (train & test)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"count": 0}, "count must be at least 1"),
+    ({"count": 2, "canvas_size": 6}, "canvas_size must be at least 8"),
+    ({"count": 2, "fragment_size": 9}, "fragment_size must be at most"),
+    ({"count": 2, "split": "valid"}, "split must be 'train' or 'test'"),
+    ({"count": 2, "test_fraction": 1.0}, "test_fraction"),
+])
+def test_cluttered_digits_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cluttered_digits(**kwargs)
+
+
+def test_box_cells_counts_every_cell_the_box_touches():
+    # A 4x4 grid of 4-pixel cells. A box aligned with the cells covers exactly 2 x 2 of them.
+    aligned = box_cells([4, 8, 8, 8], cell_size=4, grid_shape=(4, 4))
+    expected = np.zeros((4, 4), bool)
+    expected[1:3, 2:4] = True
+    assert np.array_equal(aligned, expected)
+    # Shifted by one pixel it straddles the borders: 3 x 3 cells, though its pixels are the same.
+    shifted = box_cells(np.array([[5, 1, 8, 8]]), cell_size=4, grid_shape=(4, 4))
+    assert shifted.shape == (1, 4, 4)
+    expected = np.zeros((4, 4), bool)
+    expected[1:4, 0:3] = True
+    assert np.array_equal(shifted[0], expected)
+    # A box that ends exactly on a cell border does not touch the next cell.
+    assert box_cells([0, 0, 4, 1], cell_size=4, grid_shape=(2, 2)).sum() == 1
+
+
+def test_box_cells_agrees_with_counting_pixels():
+    rng = np.random.default_rng(0)
+    boxes = np.column_stack([rng.integers(0, 20, (30, 2)), rng.integers(1, 9, (30, 2))])
+    cells = box_cells(boxes, cell_size=4, grid_shape=(7, 7))
+    for (t, l, h, w), hit in zip(boxes, cells):
+        pixels = np.zeros((28, 28), bool)
+        pixels[t:t + h, l:l + w] = True
+        per_cell = pixels.reshape(7, 4, 7, 4).any(axis=(1, 3))
+        assert np.array_equal(hit, per_cell)
+
+
+def test_box_cells_bad_arguments():
+    with pytest.raises(ValueError, match=r"shape \(n, 4\)"):
+        box_cells([1, 2, 3], cell_size=4, grid_shape=(2, 2))
+    with pytest.raises(ValueError, match="at least 1 pixel"):
+        box_cells([0, 0, 0, 4], cell_size=4, grid_shape=(2, 2))
+    with pytest.raises(ValueError, match="cell_size must be at least 1"):
+        box_cells([0, 0, 2, 2], cell_size=0, grid_shape=(2, 2))
+
+
+# ----------------------------------------------------------------------------- planted cues (chapter 6)
+
+
+def test_planted_cues_labels_name_exactly_the_cues_present():
+    cues = D.planted_cues(400, seed=5)
+    assert cues.ids.shape == (400, 16) and cues.ids.dtype == np.int32
+    assert cues.n_classes == 8
+    cue_ids = [cues.vocabulary.id(word) for word in cues.cue_words]
+    for k in range(len(cues)):
+        row = cues.ids[k]
+        present = [cue_id in row for cue_id in cue_ids]
+        assert cues.labels[k] == sum(2**b for b, p in enumerate(present) if p)
+        for b, (cue_id, position) in enumerate(zip(cue_ids, cues.cue_positions[k])):
+            # The position says where the cue is, and a cue appears at most once.
+            assert np.count_nonzero(row == cue_id) == (position >= 0)
+            if position >= 0:
+                assert row[position] == cue_id
+    assert np.array_equal(cues.present, cues.cue_positions >= 0)
+
+
+def test_planted_cues_lengths_padding_and_fillers():
+    cues = D.planted_cues(300, min_length=5, max_length=9, seed=2)
+    lengths = cues.lengths
+    assert lengths.min() >= 5 and lengths.max() <= 9 and cues.ids.shape[1] == 9
+    real = np.arange(9)[None, :] < lengths[:, None]
+    assert np.all(cues.ids[~real] == PAD) and np.all(cues.ids[real] != PAD)  # padding only at the end
+    assert np.all(cues.cue_positions < lengths[:, None])  # a cue is never planted in the padding
+    words = {word for k in range(len(cues)) for word in cues.words(k)}
+    assert words <= set(D.CHATTER_WORDS) | set(D.WEATHER_CUES)
+
+
+def test_planted_cues_are_spread_over_places_and_subsets():
+    cues = D.planted_cues(4000, cue_rate=0.5, seed=0)
+    # Each of the 8 subsets of 3 cues has probability 1/8.
+    shares = np.bincount(cues.labels, minlength=8) / len(cues)
+    assert np.all(np.abs(shares - 1 / 8) < 0.03)
+    # A cue is as likely at the first word as at the last real word.
+    relative = cues.cue_positions[cues.present] / (np.repeat(cues.lengths, 3).reshape(-1, 3)[cues.present] - 1)
+    assert 0.45 < relative.mean() < 0.55 and relative.min() == 0.0 and relative.max() == 1.0
+
+
+def test_planted_cues_rate_extremes_and_seed():
+    assert np.all(D.planted_cues(50, cue_rate=1.0).labels == 7)
+    assert np.all(D.planted_cues(50, cue_rate=0.0).labels == 0)
+    first, again, other = (D.planted_cues(50, seed=s) for s in (3, 3, 4))
+    assert np.array_equal(first.ids, again.ids) and not np.array_equal(first.ids, other.ids)
+
+
+def test_planted_cues_custom_words_names_and_split():
+    cues = D.planted_cues(60, cue_words=("alpha", "beta"), filler_words=("x", "y", "z"), min_length=2, max_length=4)
+    assert cues.n_classes == 4 and cues.label_name(0) == "no cue" and cues.label_name(3) == "alpha + beta"
+    train, test = split(cues, test_fraction=0.25, seed=1)
+    assert len(train) == 45 and len(test) == 15
+    assert sorted(np.concatenate([train.labels, test.labels]).tolist()) == sorted(cues.labels.tolist())
+    assert len(cues[2:5]) == 3 and cues[0].ids.shape == (1, 4)
+    with pytest.raises(ValueError, match="below 4"):
+        cues.label_name(4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(n_sentences=0), "n_sentences must be at least 1"),
+        (dict(cue_words=()), "1 to 8 words"),
+        (dict(cue_words="rain"), "not a single string"),
+        (dict(filler_words=()), "at least one word"),
+        (dict(cue_words=("rain", "the")), "cannot also be a filler"),
+        (dict(cue_words=("rain", "rain")), "distinct"),
+        (dict(min_length=2), "min_length must be at least 3"),
+        (dict(min_length=8, max_length=6), "max_length must be at least 8"),
+        (dict(cue_rate=1.5), r"cue_rate must be a probability"),
+    ],
+)
+def test_planted_cues_bad_arguments(kwargs, message):
+    kwargs = {"n_sentences": 10, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        D.planted_cues(**kwargs)

@@ -20,11 +20,11 @@ def test_one_version_everywhere():
 
 
 def test_runtime_dependencies_leave_colabs_frameworks_alone():
-    # Colab ships TensorFlow, Keras, NumPy and matplotlib; installing the course there must
+    # Colab ships TensorFlow, Keras, NumPy, matplotlib and scikit-learn; installing the course there must
     # not pull another TensorFlow, nor a PyTorch or JAX.
     runtime = names(PYPROJECT["project"]["dependencies"])
     assert not runtime & {"tensorflow", "tensorflow-cpu", "torch", "jax", "jaxlib", "tf-keras"}
-    assert runtime <= {"numpy", "keras", "matplotlib"}
+    assert runtime <= {"numpy", "keras", "matplotlib", "scikit-learn"}
     installed = names(r for r in metadata.requires("attncourse") if "extra ==" not in r)
     assert installed == runtime
 
