@@ -1150,7 +1150,7 @@ __all__ += ["ClutteredDigits", "DIGIT_SIZE", "box_cells", "cluttered_digits"]
 import os
 import re
 
-UNKNOWN = "<unk>"  # the word id of every word outside a review vocabulary
+UNKNOWN = "<unk>"  # the token that stands for every word outside a review vocabulary
 
 # The planted reviews' words. A verdict marker names the sentence that decides the label;
 # opinion words (positive or negative) also appear in other sentences, where they decide
@@ -1158,11 +1158,13 @@ UNKNOWN = "<unk>"  # the word id of every word outside a review vocabulary
 VERDICT_MARKERS = ("overall", "verdict", "ultimately", "altogether")
 POSITIVE_WORDS = ("great", "superb", "moving", "brilliant", "charming", "gripping", "delightful", "stunning")
 NEGATIVE_WORDS = ("awful", "dull", "boring", "clumsy", "tedious", "weak", "bland", "messy")
-NEUTRAL_WORDS = (
-    "the a this its film plot actor actress scene music camera story ending script cast director "
-    "dialogue sound pace set lighting score was is seems feels and with of in at very rather quite "
-    "times first second half some every"
-).split()
+NEUTRAL_WORDS = tuple(
+    (
+        "the a this its film plot actor actress scene music camera story ending script cast director "
+        "dialogue sound pace set lighting score was is seems feels and with of in at very rather quite "
+        "times first second half some every"
+    ).split()
+)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -1241,7 +1243,7 @@ def planted_documents(
     max_sentences=8,
     min_words=4,
     max_words=12,
-    opinion_rate=0.6,
+    opinion_rate=1.0,
     decoy_opinions=2,
     decoy_agreement=0.5,
     seed=0,
@@ -1301,7 +1303,7 @@ def planted_documents(
             raise ValueError(f"{name} must be a number in [0, 1], got {probability!r}")
     seed = _check_integer("seed", seed, 0)
 
-    vocabulary = Vocabulary(VERDICT_MARKERS + POSITIVE_WORDS + NEGATIVE_WORDS + tuple(NEUTRAL_WORDS))
+    vocabulary = Vocabulary(VERDICT_MARKERS + POSITIVE_WORDS + NEGATIVE_WORDS + NEUTRAL_WORDS)
     marker_ids = vocabulary.encode(VERDICT_MARKERS)
     opinion_ids = np.stack([vocabulary.encode(NEGATIVE_WORDS), vocabulary.encode(POSITIVE_WORDS)])  # [polarity, k]
     neutral_ids = vocabulary.encode(NEUTRAL_WORDS)
@@ -1553,11 +1555,13 @@ __all__ += [
 # (never given to the model) tell afterwards where the hops should have looked.
 
 WEATHER_CUES = ("rain", "wind", "snow")
-CHATTER_WORDS = (
-    "the a and then we they it was is were today yesterday in on at by of to from some very "
-    "quite just also more people town road market said think that this there morning evening "
-    "later after before around"
-).split()
+CHATTER_WORDS = tuple(
+    (
+        "the a and then we they it was is were today yesterday in on at by of to from some very "
+        "quite just also more people town road market said think that this there morning evening "
+        "later after before around"
+    ).split()
+)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
