@@ -20,6 +20,7 @@ Exit status 1 when any page has a problem; the report lists every one.
 import argparse
 import functools
 import http.server
+import re
 import shutil
 import sys
 import tempfile
@@ -28,7 +29,11 @@ from pathlib import Path
 
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
 LOCAL_MATHJAX = "/_mathjax/tex-mml-chtml.js"
+SCRIPT_TIMEOUT = 120
 SKIPPED_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
+# Sphinx writes the root index.html as a bare meta-refresh to the first page. Probing it
+# races the navigation (the script's page goes away), so it is checked for its target only.
+REDIRECT = re.compile(r'<meta http-equiv="refresh" content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
 
 # Runs in the page; returns a list of problems. Waits for MathJax and for every image.
 PAGE_PROBE = r"""
@@ -117,13 +122,26 @@ def browser(chromium, chromedriver):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    driver.set_script_timeout(120)
+    driver.set_script_timeout(SCRIPT_TIMEOUT)
     return driver
 
 
+def redirect_target(page_file):
+    """The page a meta-refresh page sends the reader to, or None for an ordinary page."""
+    text = page_file.read_text(encoding="utf-8")
+    match = REDIRECT.search(text)
+    return match and len(text) < 1000 and match.group(1)
+
+
 def check_page(driver, url, screenshot):
+    from selenium.common.exceptions import TimeoutException
+
     driver.get(url)
-    result = driver.execute_async_script(PAGE_PROBE)
+    try:
+        result = driver.execute_async_script(PAGE_PROBE)
+    except TimeoutException:
+        return [f"the page did not settle (MathJax or images) within {SCRIPT_TIMEOUT} s"], \
+            {"math": "?", "images": "?", "figures": "?"}
     problems = list(result["problems"])
     for entry in driver.get_log("browser"):
         # Not the book's fault: the browser's own request for /favicon.ico, and remote
@@ -163,6 +181,14 @@ def main(argv=None):
     failures = 0
     try:
         for page in pages:
+            target = redirect_target(root / page)
+            if target:
+                ok = (root / page).parent.joinpath(target).is_file()
+                print(f"{'ok  ' if ok else 'FAIL'} {page}  (redirects to {target})")
+                if not ok:
+                    print(f"       the redirect's target {target} does not exist")
+                failures += not ok
+                continue
             screenshot = args.screens / page.with_suffix(".png")
             problems, counts = check_page(driver, base + page.as_posix(), screenshot)
             status = "ok  " if not problems else "FAIL"
