@@ -1727,3 +1727,181 @@ def planted_cues(
 
 
 __all__ += ["CHATTER_WORDS", "PlantedCues", "WEATHER_CUES", "planted_cues"]
+
+
+# ----------------------------------------------------------------------------- running text (chapter 7)
+#
+# Chapter 7 trains word-level language models (Daniluk et al., 2017) on text that ships
+# with Python itself: the reference documentation kept in `pydoc_data.topics` (what
+# `help("assert")` prints), about a hundred thousand words, nothing to download. A
+# language model reads one long stream of word ids, cut into windows; the target of each
+# step is the next word.
+
+# A word is a lower-case identifier (`__debug__` and `assert_stmt` stay whole), a number, or
+# a punctuation mark; a run of one repeated mark, such as the `*****` under a heading, is
+# one token, so that underlines do not flood the text with easy predictions.
+_TEXT_TOKEN = re.compile(r"[a-z_][a-z0-9_]*|[0-9]+|([^\w\s])\1*")
+
+
+class TextCorpus(NamedTuple):
+    """A language-modelling corpus made by :func:`python_docs_corpus`.
+
+    Attributes:
+        vocabulary: the :class:`Vocabulary`; its first word is :data:`UNKNOWN`.
+        train_inputs, train_targets: int32 arrays ``(n_train, length)``; the targets are
+            the inputs shifted by one word (``targets[:, t]`` is the word after
+            ``inputs[:, t]``).
+        test_inputs, test_targets: the same for the held-out windows.
+    """
+
+    vocabulary: Vocabulary
+    train_inputs: np.ndarray
+    train_targets: np.ndarray
+    test_inputs: np.ndarray
+    test_targets: np.ndarray
+
+
+def word_tokens(text):
+    """Split text into lower-case words, numbers and punctuation marks.
+
+    Args:
+        text: a str.
+
+    Returns:
+        A list of str tokens, e.g. ``word_tokens('The "assert" statement.')`` is
+        ``['the', '"', 'assert', '"', 'statement', '.']``.
+
+    Raises:
+        ValueError: ``text`` is not a str.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    return [match.group(0) for match in _TEXT_TOKEN.finditer(text.lower())]
+
+
+def python_docs_text():
+    """The reference documentation that ships with Python, as one str.
+
+    The pages of ``pydoc_data.topics`` (what ``help("topic")`` prints), in alphabetical
+    order of their topic names, separated by blank lines. The text differs a little from one
+    Python version to the next.
+    """
+    from pydoc_data.topics import topics
+
+    return "\n\n".join(topics[name] for name in sorted(topics))
+
+
+def word_vocabulary(tokens, max_size):
+    """The ``max_size`` most frequent tokens, after :data:`UNKNOWN`, as a :class:`Vocabulary`.
+
+    Args:
+        tokens: a sequence of str.
+        max_size: the most words to keep besides :data:`UNKNOWN` (which gets id 3).
+
+    Returns:
+        A :class:`Vocabulary`: ``<unk>``, then the words, most frequent first (ties in
+        alphabetical order, so the result does not depend on the order of the tokens).
+
+    Raises:
+        ValueError: ``max_size`` is not a positive integer.
+    """
+    max_size = _check_integer("max_size", max_size, 1)
+    counts = {}
+    for token in tokens:
+        counts[token] = counts.get(token, 0) + 1
+    counts.pop(UNKNOWN, None)
+    for reserved in _RESERVED_TOKENS:
+        counts.pop(reserved, None)
+    ranked = sorted(counts, key=lambda word: (-counts[word], word))
+    return Vocabulary([UNKNOWN, *ranked[:max_size]])
+
+
+def encode_words(vocabulary, tokens):
+    """Word ids of ``tokens``; a token the vocabulary lacks becomes :data:`UNKNOWN`.
+
+    Args:
+        vocabulary: a :class:`Vocabulary` that holds :data:`UNKNOWN`.
+        tokens: a sequence of str.
+
+    Returns:
+        A 1-D int32 array, one id per token.
+
+    Raises:
+        ValueError: the vocabulary has no :data:`UNKNOWN`.
+    """
+    if UNKNOWN not in vocabulary:
+        raise ValueError(f"the vocabulary must contain {UNKNOWN!r} for the words it does not know")
+    unknown = vocabulary.id(UNKNOWN)
+    ids = [vocabulary.id(token) if token in vocabulary else unknown for token in tokens]
+    return np.array(ids, dtype=np.int32)
+
+
+def language_model_windows(ids, length):
+    """Cut a stream of word ids into windows of inputs and next-word targets.
+
+    Window ``i`` reads ``ids[i*length : (i+1)*length]`` and must predict
+    ``ids[i*length + 1 : (i+1)*length + 1]``; windows do not overlap, and the words left
+    over at the end are dropped.
+
+    Args:
+        ids: 1-D integer array of word ids.
+        length: the number of steps in a window, at least 1.
+
+    Returns:
+        ``(inputs, targets)``, two int32 arrays of shape ``(n_windows, length)``.
+
+    Raises:
+        ValueError: ``ids`` is not 1-D, ``length`` is not a positive integer, or the stream
+            is too short for one window (it needs ``length + 1`` ids).
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"ids must be a 1-D array of integer word ids, got shape {ids.shape} and dtype {ids.dtype}")
+    length = _check_integer("length", length, 1)
+    n_windows = (len(ids) - 1) // length
+    if n_windows < 1:
+        raise ValueError(f"a window of {length} steps needs at least {length + 1} ids, got {len(ids)}")
+    stop = n_windows * length
+    inputs = ids[:stop].reshape(n_windows, length).astype(np.int32)
+    targets = ids[1 : stop + 1].reshape(n_windows, length).astype(np.int32)
+    return inputs, targets
+
+
+def python_docs_corpus(max_words=1000, length=30, test_every=10):
+    """Python's own documentation as a word-level language-modelling corpus.
+
+    The text of :func:`python_docs_text` is split by :func:`word_tokens`, the vocabulary is
+    its ``max_words`` most frequent tokens plus :data:`UNKNOWN` (built from the whole text:
+    the held-out windows have no word the model could not name), and the stream is cut
+    into windows by :func:`language_model_windows`. Every ``test_every``-th window is held
+    out, so the test text comes from all over the documentation rather than from the last
+    pages only. Nothing here is random: the corpus is the same for every seed.
+
+    Args:
+        max_words: the vocabulary size, besides :data:`UNKNOWN` and the reserved tokens.
+        length: the number of steps in a window.
+        test_every: hold out one window in this many (at least 2).
+
+    Returns:
+        A :class:`TextCorpus`.
+
+    Raises:
+        ValueError: a size that is not a positive integer, or ``test_every`` below 2.
+    """
+    test_every = _check_integer("test_every", test_every, 2)
+    tokens = word_tokens(python_docs_text())
+    vocabulary = word_vocabulary(tokens, max_words)
+    inputs, targets = language_model_windows(encode_words(vocabulary, tokens), length)
+    held_out = np.arange(len(inputs)) % test_every == test_every - 1
+    return TextCorpus(vocabulary, inputs[~held_out], targets[~held_out], inputs[held_out], targets[held_out])
+
+
+__all__ += [
+    "TextCorpus",
+    "encode_words",
+    "language_model_windows",
+    "python_docs_corpus",
+    "python_docs_text",
+    "word_tokens",
+    "word_vocabulary",
+]

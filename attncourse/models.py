@@ -10,9 +10,15 @@ One class, :class:`Translator`, covers the three designs the chapters compare:
   a cell that does both, so no Python loop over time steps;
 - attention after the decoder (Luong et al. 2015): the GRU runs over all target steps at
   once, then every state s_i attends in one batched call, and [s_i; c_i] predicts the word.
+  Monotonic attention (Raffel et al. 2017) sits here too: in training its expected
+  alignment runs over all target steps at once; in decoding each step starts from the
+  alignment of the step before, and the walk is hard (one source word) by default.
 
 Greedy decoding, accuracy per source-length bucket and the attention weights for the
 plots live here too.
+
+Chapter 9's Transformer (``attncourse.transformer``) has the same ``encode`` /
+``decode_step`` interface, so greedy decoding and accuracy by length work on it unchanged.
 """
 
 import numpy as np
@@ -22,6 +28,7 @@ from keras import ops
 
 from attncourse.data import END, PAD, START, length_buckets, bucket_labels, pad
 from attncourse.layers.bahdanau import BahdanauAttention
+from attncourse.layers.monotonic import MONOTONIC_MODES, MonotonicAttention
 
 
 @keras.saving.register_keras_serializable(package="attncourse")
@@ -103,10 +110,13 @@ class Translator(keras.Model):
         embedding_dim: size of the word embeddings.
         units: size of the encoder and decoder states.
         attention: ``None`` (the fixed-vector bottleneck) or a cross-attention layer such
-            as ``BahdanauAttention(units)`` or ``LuongAttention("general")``.
+            as ``BahdanauAttention(units)``, ``LuongAttention("general")`` or
+            ``MonotonicAttention(units)``.
         feed_context: where the attention sits. True: the context feeds the next decoder
             state (Bahdanau); False: the decoder attends after its RNN (Luong). Defaults to
-            True for ``BahdanauAttention`` and False for the others.
+            True for ``BahdanauAttention`` and False for the others. Monotonic attention
+            always attends after the RNN: its alignment at step i depends on the one at
+            step i − 1, which the feeding cell does not carry.
         bidirectional: a bidirectional encoder (Bahdanau's), each direction ``units // 2``.
 
     Call arguments:
@@ -129,9 +139,16 @@ class Translator(keras.Model):
         self.embedding_dim = embedding_dim
         self.units = units
         self.bidirectional = bidirectional
-        self.feed_context = isinstance(attention, BahdanauAttention) if feed_context is None else feed_context
+        monotonic = isinstance(attention, MonotonicAttention)
+        if feed_context is None:
+            feed_context = isinstance(attention, BahdanauAttention) and not monotonic
+        self.feed_context = feed_context
         if self.feed_context and attention is None:
             raise ValueError("feed_context=True needs an attention layer")
+        if self.feed_context and monotonic:
+            raise ValueError(
+                "feed_context=True is not supported with MonotonicAttention (its alignment "
+                "carries from step to step); use feed_context=False or leave it unset")
         self.attention = attention
 
         self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim, mask_zero=True)
@@ -199,8 +216,24 @@ class Translator(keras.Model):
             return logits, weights
         return logits
 
-    def decode_step(self, previous_token, state, encoder_states, source_mask):
-        """One greedy step: logits for the next word, the new state and the weights."""
+    def decode_step(self, previous_token, state, encoder_states, source_mask, previous_weights=None,
+                    monotonic_mode="hard"):
+        """One greedy step: logits for the next word, the new state and the weights.
+
+        Args:
+            previous_token: int ids ``(batch,)`` of the previous word (START at first).
+            state: the decoder state ``(batch, units)``.
+            encoder_states, source_mask: what :meth:`encode` returned.
+            previous_weights: the weights this method returned at the step before
+                (``None`` at the first step). Only monotonic attention uses them: its walk
+                starts where the previous step stopped.
+            monotonic_mode: for ``MonotonicAttention``, ``"hard"`` (test time: one source
+                word, never moving left) or ``"soft"`` (the expected alignment, as in
+                training). Ignored by the other attentions.
+
+        Returns:
+            ``(logits, new_state, weights)``; weights ``(batch, T_v)`` or None.
+        """
         # A plain lookup: the embedding layer would attach a mask the GRU cell cannot use.
         embedded = ops.take(self.target_embedding.embeddings, previous_token, axis=0)
         if self.attention is None:
@@ -211,6 +244,10 @@ class Translator(keras.Model):
             output, (new_state, _, _) = self.decoder.cell(embedded, [state, encoder_states, mask])
             context = output[:, self.units : 2 * self.units]
             weights = output[:, 2 * self.units :]
+        elif isinstance(self.attention, MonotonicAttention):
+            new_state, _ = self.decoder.cell(embedded, [state])
+            context, weights = self.attention.step(
+                new_state, encoder_states, previous_weights, value_mask=source_mask, mode=monotonic_mode)
         else:
             new_state, _ = self.decoder.cell(embedded, [state])
             context, weights = self.attention(
@@ -276,7 +313,7 @@ def compile_translator(model, learning_rate=3e-3, jit_compile="auto"):
     return model
 
 
-def greedy_decode(model, source, max_length, batch_size=512):
+def greedy_decode(model, source, max_length, batch_size=512, monotonic_mode="hard"):
     """Translate by taking the most likely word at every step, without teacher forcing.
 
     Args:
@@ -284,11 +321,15 @@ def greedy_decode(model, source, max_length, batch_size=512):
         source: padded source ids ``(n, T_v)``.
         max_length: the number of steps to decode (END included).
         batch_size: sentences decoded together.
+        monotonic_mode: how ``MonotonicAttention`` decodes, ``"hard"`` (default, Raffel
+            et al.'s test-time walk) or ``"soft"``; other attentions ignore it.
 
     Returns:
         ``(tokens, weights)``: tokens ``(n, max_length)`` (everything after the first END
         set to PAD) and, for an attention model, weights ``(n, max_length, T_v)`` (else None).
     """
+    if monotonic_mode not in MONOTONIC_MODES:
+        raise ValueError(f"monotonic_mode: expected one of {MONOTONIC_MODES}, received {monotonic_mode!r}")
     source = np.asarray(source)
     if not model.built:
         model.build([source.shape, (None, 1)])
@@ -298,8 +339,11 @@ def greedy_decode(model, source, max_length, batch_size=512):
         encoder_states, state, source_mask = model.encode(batch)
         token = np.full((len(batch),), START, dtype="int32")
         tokens, weights = [], []
+        step_weights = None
         for _ in range(max_length):
-            logits, state, step_weights = model.decode_step(token, state, encoder_states, source_mask)
+            logits, state, step_weights = model.decode_step(
+                token, state, encoder_states, source_mask, previous_weights=step_weights,
+                monotonic_mode=monotonic_mode)
             token = ops.convert_to_numpy(ops.argmax(logits, axis=-1)).astype("int32")
             tokens.append(token)
             if step_weights is not None:
@@ -312,7 +356,7 @@ def greedy_decode(model, source, max_length, batch_size=512):
     return np.concatenate(all_tokens), (np.concatenate(all_weights) if all_weights else None)
 
 
-def accuracy_by_length(model, data, edges, source_length=None):
+def accuracy_by_length(model, data, edges, source_length=None, monotonic_mode="hard"):
     """Greedy-decoding accuracy per source-length bucket.
 
     Token accuracy compares the decoded words, END included, position by position with
@@ -322,7 +366,10 @@ def accuracy_by_length(model, data, edges, source_length=None):
         model: a :class:`Translator`.
         data: a ``ToyTranslation`` (usually the test split).
         edges: bucket edges for :func:`attncourse.data.length_buckets`.
-        source_length: padded source length (defaults to the model's).
+        source_length: padded source length (defaults to the model's). A model without
+            the context-feeding cell (``feed_context=False``) reads sources of any length,
+            so it can be tested on sentences longer than it was built for.
+        monotonic_mode: passed to :func:`greedy_decode`.
 
     Returns:
         A dict with ``labels``, ``token_accuracy``, ``sequence_accuracy`` and ``count``
@@ -332,7 +379,7 @@ def accuracy_by_length(model, data, edges, source_length=None):
     source = pad(data.source, length=source_length)
     targets = [np.append(t, END) for t in data.target]
     max_length = max(len(t) for t in targets)
-    tokens, weights = greedy_decode(model, source, max_length)
+    tokens, weights = greedy_decode(model, source, max_length, monotonic_mode=monotonic_mode)
     buckets = length_buckets(np.array([len(s) for s in data.source]), edges)
     n_buckets = len(edges) - 1
     hits, totals, exact, counts = (np.zeros(n_buckets) for _ in range(4))

@@ -833,3 +833,88 @@ def test_planted_cues_bad_arguments(kwargs, message):
     kwargs = {"n_sentences": 10, **kwargs}
     with pytest.raises(ValueError, match=message):
         D.planted_cues(**kwargs)
+
+
+# --- Chapter 7: running text for language models -----------------------------------------
+
+from attncourse.data import (  # noqa: E402
+    UNKNOWN,
+    TextCorpus,
+    encode_words,
+    language_model_windows,
+    python_docs_corpus,
+    python_docs_text,
+    word_tokens,
+    word_vocabulary,
+)
+
+
+def test_word_tokens_lowercases_keeps_identifiers_and_splits_punctuation():
+    tokens = word_tokens('The "assert_stmt" of __debug__, 42 times.\n*****')
+    assert tokens == ["the", '"', "assert_stmt", '"', "of", "__debug__", ",", "42", "times", ".", "*****"]
+
+
+def test_word_tokens_rejects_what_is_not_text():
+    with pytest.raises(ValueError, match="must be a str"):
+        word_tokens(["not", "a", "str"])
+
+
+def test_python_docs_text_is_the_documentation_that_ships_with_python():
+    text = python_docs_text()
+    assert len(text) > 100_000
+    assert "assert" in text and "AssertionError" in text
+    assert python_docs_text() == text  # the same text every time: nothing random
+
+
+def test_word_vocabulary_ranks_by_count_then_alphabet_and_starts_with_unknown():
+    vocabulary = word_vocabulary(["b", "a", "c", "a", "b", "a", "d"], max_size=2)
+    assert vocabulary.words == (UNKNOWN, "a", "b")
+    tied = word_vocabulary(["z", "y", "x"], max_size=3)
+    assert tied.words == (UNKNOWN, "x", "y", "z")
+    with pytest.raises(ValueError, match="max_size"):
+        word_vocabulary(["a"], max_size=0)
+
+
+def test_encode_words_maps_unknown_words_to_unk():
+    vocabulary = word_vocabulary(["a", "a", "b", "c"], max_size=2)
+    ids = encode_words(vocabulary, ["a", "zebra", "b", "c"])
+    assert ids.dtype == np.int32
+    assert [vocabulary.token(int(i)) for i in ids] == ["a", UNKNOWN, "b", UNKNOWN]
+    with pytest.raises(ValueError, match="<unk>"):
+        encode_words(Vocabulary(["a"]), ["a"])
+
+
+def test_language_model_windows_targets_are_the_next_ids():
+    ids = np.arange(20, 31)  # 11 ids: 3 windows of 3, and the last ids left over
+    inputs, targets = language_model_windows(ids, 3)
+    assert inputs.shape == targets.shape == (3, 3) and inputs.dtype == np.int32
+    np.testing.assert_array_equal(inputs.ravel(), ids[:9])
+    np.testing.assert_array_equal(targets, inputs + 1)
+
+
+def test_language_model_windows_bad_inputs():
+    with pytest.raises(ValueError, match="at least 4 ids"):
+        language_model_windows(np.arange(3), 3)
+    with pytest.raises(ValueError, match="1-D"):
+        language_model_windows(np.zeros((2, 5), dtype=int), 2)
+    with pytest.raises(ValueError, match="length"):
+        language_model_windows(np.arange(10), 0)
+
+
+def test_python_docs_corpus_holds_out_every_tenth_window():
+    corpus = python_docs_corpus(max_words=300, length=25)
+    assert isinstance(corpus, TextCorpus)
+    assert len(corpus.vocabulary) == 3 + 1 + 300  # reserved, <unk>, words
+    n_train, n_test = len(corpus.train_inputs), len(corpus.test_inputs)
+    assert corpus.train_inputs.shape[1] == corpus.test_targets.shape[1] == 25
+    assert 8 * n_test <= n_train <= 10 * n_test
+    # Next-word targets: within a window, the target of step t is the input of step t + 1.
+    np.testing.assert_array_equal(corpus.train_targets[:, :-1], corpus.train_inputs[:, 1:])
+    # The reserved ids never appear in running text; <unk> does, with a small vocabulary.
+    assert corpus.train_inputs.min() >= 3
+    assert np.any(corpus.train_inputs == corpus.vocabulary.id(UNKNOWN))
+    # Nothing random: the same corpus twice.
+    again = python_docs_corpus(max_words=300, length=25)
+    np.testing.assert_array_equal(again.test_inputs, corpus.test_inputs)
+    with pytest.raises(ValueError, match="test_every"):
+        python_docs_corpus(test_every=1)

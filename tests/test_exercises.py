@@ -193,6 +193,40 @@ def _self_attention_with_einsum(x, W_q, W_k, W_v, mask=None):
     return np.einsum("...ij,...jd->...id", weights, values)
 
 
+def _causal_window_from_triangles(steps, window):
+    """Exercise 7.1: below the diagonal, minus what lies more than `window` below it."""
+    below = np.tri(steps, k=-1, dtype=bool)
+    too_far = np.tri(steps, k=-window - 1, dtype=bool)
+    return below & ~too_far
+
+
+def _key_value_predict_vectorised(h, W_k, W_q, w, window):
+    """Exercise 7.2: every score at once, a band mask, then one matrix product."""
+    keys, values, _ = np.split(np.asarray(h), 3, axis=-1)
+    scores = np.tanh((keys @ W_k)[None, :, :] + (keys @ W_q)[:, None, :]) @ w  # [t, j]
+    lag = np.subtract.outer(np.arange(len(h)), np.arange(len(h)))
+    return reference.masked_softmax(scores, (lag >= 1) & (lag <= window)) @ values
+
+
+def _perplexity_with_logaddexp(logits, targets):
+    """Exercise 7.3: log-softmax through np.logaddexp.reduce, which never overflows."""
+    log_norm = np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+    picked = np.take_along_axis(logits - log_norm, np.asarray(targets)[..., None], axis=-1)
+    return np.exp(-np.mean(picked))
+
+
+def _ngram_input_step_by_step(h, n):
+    """Exercise 7.4 with a loop over steps: part i of step t - i, or zeros before the start."""
+    parts = np.split(np.asarray(h), n - 1, axis=-1)
+    out = np.zeros_like(np.asarray(h))
+    size = parts[0].shape[-1]
+    for t in range(out.shape[1]):
+        for i, part in enumerate(parts):
+            if t - i >= 0:
+                out[:, t, i * size:(i + 1) * size] = part[:, t - i]
+    return out
+
+
 SOLUTIONS = {
     "1.1": lambda scores: reference.masked_softmax(scores),
     "1.2": lambda scores, temperature: reference.masked_softmax(scores / temperature),
@@ -219,6 +253,10 @@ SOLUTIONS = {
     "6.2": _hop_weights_with_einsum,
     "6.3": _penalty_parts_from_gram,
     "6.4": _self_attention_with_einsum,
+    "7.1": _causal_window_from_triangles,
+    "7.2": _key_value_predict_vectorised,
+    "7.3": _perplexity_with_logaddexp,
+    "7.4": _ngram_input_step_by_step,
     "8.1": reference.context_attention_weights,
     "8.2": _masked_pooling_with_counts,
     "8.3": lambda word_weights, sentence_weights: np.asarray(sentence_weights)[..., None] * word_weights,

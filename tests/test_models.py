@@ -5,7 +5,7 @@ import keras
 from keras import ops
 
 from attncourse import data, models
-from attncourse.layers import BahdanauAttention, LuongAttention
+from attncourse.layers import BahdanauAttention, LuongAttention, MonotonicAttention
 
 SOURCE_LENGTH = 9
 
@@ -17,13 +17,14 @@ def toy():
 
 
 def make(pairs, kind, bidirectional=False):
-    attention = {"none": None, "bahdanau": BahdanauAttention(8), "luong": LuongAttention("general")}[kind]
+    attention = {"none": None, "bahdanau": BahdanauAttention(8), "luong": LuongAttention("general"),
+                 "monotonic": MonotonicAttention(8)}[kind]
     keras.utils.set_random_seed(0)
     return models.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=SOURCE_LENGTH,
                              embedding_dim=6, units=10, attention=attention, bidirectional=bidirectional)
 
 
-KINDS = ["none", "bahdanau", "luong"]
+KINDS = ["none", "bahdanau", "luong", "monotonic"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -54,8 +55,11 @@ def test_step_by_step_decoding_matches_teacher_forcing(toy, kind, bidirectional)
     source, decoder_input = arrays["source"], arrays["decoder_input"]
     logits = ops.convert_to_numpy(model([source, decoder_input]))
     encoder_states, state, source_mask = model.encode(source)
+    weights = None  # monotonic attention walks on from the previous step's alignment
     for step in range(4):
-        step_logits, state, _ = model.decode_step(decoder_input[:, step], state, encoder_states, source_mask)
+        step_logits, state, weights = model.decode_step(
+            decoder_input[:, step], state, encoder_states, source_mask, previous_weights=weights,
+            monotonic_mode="soft")
         np.testing.assert_allclose(ops.convert_to_numpy(step_logits), logits[:, step], atol=1e-4)
 
 
@@ -97,6 +101,20 @@ def test_training_learns_and_the_metric_ignores_padding(toy):
     assert float(metric.result()) == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_bahdanau_translator_trains_under_xla_like_without(toy, bidirectional):
+    # The attention sits inside the decoder's RNN loop; XLA must compile its gradient too.
+    pairs, arrays = toy
+    inputs, targets = [arrays["source"], arrays["decoder_input"]], arrays["decoder_target"]
+    losses = {}
+    for jit in (False, True):
+        model = models.compile_translator(make(pairs, "bahdanau", bidirectional), learning_rate=1e-2,
+                                          jit_compile=jit)
+        history = model.fit(inputs, targets, epochs=2, batch_size=12, verbose=0, shuffle=False)
+        losses[jit] = history.history["loss"]
+    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-4)
+
+
 def test_saved_translator_reloads(toy, tmp_path):
     pairs, arrays = toy
     model = make(pairs, "bahdanau")
@@ -113,3 +131,70 @@ def test_bad_configurations_are_clear_errors(toy):
         models.Translator(10, 10, source_length=5, feed_context=True)
     with pytest.raises(ValueError, match="even"):
         models.Translator(10, 10, source_length=5, units=9, bidirectional=True)
+
+
+def test_monotonic_attention_sits_after_the_decoder(toy):
+    pairs, _ = toy
+    assert make(pairs, "monotonic").feed_context is False
+    with pytest.raises(ValueError, match="MonotonicAttention"):
+        models.Translator(10, 10, source_length=5, attention=MonotonicAttention(4), feed_context=True)
+
+
+def test_hard_monotonic_decoding_reads_one_word_and_never_moves_left(toy):
+    pairs, arrays = toy
+    keras.utils.set_random_seed(0)
+    # With the offset r = 0 the untrained walk stops about every other word, so it moves
+    # right step after step and reaches the end of the short sentences.
+    model = models.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=SOURCE_LENGTH,
+                              embedding_dim=6, units=10, attention=MonotonicAttention(8, init_bias=0.0))
+    tokens, weights = models.greedy_decode(model, arrays["source"], max_length=12)
+    assert weights.shape == (len(pairs), 12, SOURCE_LENGTH)
+    np.testing.assert_array_equal(np.sort(weights, axis=-1)[..., :-1], 0.0)
+    np.testing.assert_allclose(weights.max(axis=-1), 1.0)
+    positions = weights.argmax(axis=-1)
+    assert np.all(np.diff(positions, axis=1) >= 0)
+    assert np.all(positions < (arrays["source"] != data.PAD).sum(axis=1, keepdims=True))
+    assert positions.max() > 0  # the walk did move
+
+
+def test_soft_monotonic_decoding_gives_the_expected_alignment(toy):
+    pairs, arrays = toy
+    model = make(pairs, "monotonic")
+    _, soft = models.greedy_decode(model, arrays["source"], max_length=5, monotonic_mode="soft")
+    assert np.any((soft > 0.01) & (soft < 0.99))  # spread over several words, not one-hot
+    np.testing.assert_allclose(soft.sum(-1), 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="monotonic_mode"):
+        models.greedy_decode(model, arrays["source"], max_length=5, monotonic_mode="expected")
+
+
+@pytest.mark.parametrize("kind", ["luong", "monotonic"])
+def test_attention_after_the_decoder_reads_sources_longer_than_built_for(toy, kind):
+    pairs, _ = toy
+    model = make(pairs, kind)
+    longer = data.toy_translation(6, vocab_size=20, min_length=2 * SOURCE_LENGTH,
+                                  max_length=2 * SOURCE_LENGTH, seed=4)
+    result = models.accuracy_by_length(model, longer, edges=[SOURCE_LENGTH, 2 * SOURCE_LENGTH + 1],
+                                       source_length=2 * SOURCE_LENGTH)
+    assert result["count"] == [len(longer)]
+    assert result["weights"].shape[-1] == 2 * SOURCE_LENGTH
+
+
+def test_saved_monotonic_translator_reloads(toy, tmp_path):
+    pairs, arrays = toy
+    model = make(pairs, "monotonic")
+    inputs = [arrays["source"], arrays["decoder_input"]]
+    before = ops.convert_to_numpy(model(inputs))
+    model.save(tmp_path / "monotonic.keras")
+    reloaded = keras.saving.load_model(tmp_path / "monotonic.keras")
+    assert isinstance(reloaded.attention, MonotonicAttention) and reloaded.feed_context is False
+    np.testing.assert_allclose(ops.convert_to_numpy(reloaded(inputs)), before, atol=1e-6)
+
+
+def test_monotonic_translator_declines_xla_and_still_trains(toy):
+    pairs, arrays = toy
+    with pytest.warns(UserWarning, match="jit_compile"):
+        model = models.compile_translator(make(pairs, "monotonic"), learning_rate=1e-2, jit_compile=True)
+    assert model.jit_compile is False
+    history = model.fit([arrays["source"], arrays["decoder_input"]], arrays["decoder_target"],
+                        epochs=2, batch_size=12, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])

@@ -186,6 +186,10 @@ class MonotonicAttention(BahdanauAttention):
         self.mode = mode
         self.threshold = float(threshold)
         self.init_bias = float(init_bias)
+        # XLA cannot compile the gradient of the scan over output steps (TensorFlow 2.21:
+        # "tf2xla conversion failed" on the loop's cumsum accumulator). Declaring it makes
+        # Keras train without XLA, also when a GPU would make it pick XLA by itself.
+        self.supports_jit = False
 
     def build_weights(self, query_depth, key_depth):
         super().build_weights(query_depth, key_depth)

@@ -1,0 +1,326 @@
+"""A tiny encoder–decoder Transformer (Vaswani et al. 2017) for chapter 9.
+
+Same inputs, outputs and decoding interface as :class:`attncourse.models.Translator`
+(``encode``, ``decode_step``, ``source_length``), so ``models.greedy_decode`` and
+``models.accuracy_by_length`` work on both and chapter 9 can put the two side by side. No
+recurrence: every position of a sentence is computed at once, which is where the speed
+comes from.
+"""
+
+import warnings
+
+import numpy as np
+import keras
+from keras import ops
+
+from attncourse.data import PAD, START
+
+
+def positional_encoding(length, depth):
+    """Vaswani et al.'s sinusoidal positions, one row per position.
+
+    PE[t, 2i] = sin(t / 10000^(2i / depth)) and PE[t, 2i + 1] = cos(t / 10000^(2i / depth)):
+    each pair of columns is a clock hand turning at its own speed, from one turn every 2π
+    positions (i = 0) down towards one turn every 10000·2π, so every position gets a
+    distinct pattern, and moving k positions turns each hand by the same angle wherever it
+    starts.
+
+    Args:
+        length: the number of positions T (rows), positions 0 .. T - 1.
+        depth: the size d of each encoding (columns); odd sizes drop the last cosine.
+
+    Returns:
+        A float32 array ``(length, depth)`` with entries in [-1, 1].
+
+    Raises:
+        ValueError: ``length`` is negative or ``depth`` is not positive.
+    """
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
+        raise ValueError(f"length must be an integer >= 0, got {length!r}")
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
+        raise ValueError(f"depth must be a positive integer, got {depth!r}")
+    positions = np.arange(length)[:, None]  # (T, 1)
+    frequencies = 1.0 / 10000.0 ** (np.arange(0, depth, 2) / depth)  # one per column pair
+    angles = positions * frequencies  # (T, ceil(d / 2))
+    encoding = np.zeros((length, depth))
+    encoding[:, 0::2] = np.sin(angles)
+    encoding[:, 1::2] = np.cos(angles[:, : depth // 2])
+    return encoding.astype("float32")
+
+
+def causal_padding_mask(token_mask):
+    """The decoder's self-attention mask: m_ij = [j <= i] · m_j.
+
+    Step i may look at itself and the steps before it (not at the words it has to predict),
+    and never at padding.
+
+    Args:
+        token_mask: booleans ``(batch, T)``, True on real tokens.
+
+    Returns:
+        Booleans ``(batch, T, T)``: row i is what query i may attend to.
+    """
+    steps = ops.arange(ops.shape(token_mask)[1])
+    causal = ops.expand_dims(steps, 1) >= ops.expand_dims(steps, 0)  # (T, T), lower triangle
+    return ops.logical_and(ops.expand_dims(causal, 0), ops.expand_dims(token_mask, 1))
+
+
+def _feed_forward(depth, hidden):
+    return keras.Sequential([keras.layers.Dense(hidden, activation="relu"), keras.layers.Dense(depth)])
+
+
+@keras.saving.register_keras_serializable(package="attncourse")
+class EncoderBlock(keras.layers.Layer):
+    """One Transformer encoder layer: self-attention, then a position-wise network.
+
+    Pre-norm residuals, as in nanoGPT: ``x + attention(norm(x))`` then
+    ``x + feed_forward(norm(x))``. Vaswani et al. normalise after the residual instead
+    (post-norm); normalising first trains reliably without a learning-rate warm-up.
+
+    Args:
+        depth: d, the size of every position's vector.
+        heads: n_heads; each head works on ``depth // heads`` dimensions.
+        hidden: the width of the position-wise feed-forward network.
+
+    Call arguments:
+        x: ``(batch, T, depth)``.
+        mask: booleans ``(batch, T, T)`` or ``(batch, 1, T)``, True where attending is allowed.
+        return_attention_scores: also return the weights ``(batch, heads, T, T)``.
+
+    Returns:
+        ``(batch, T, depth)``, or ``(output, weights)``.
+    """
+
+    def __init__(self, depth, heads, hidden, **kwargs):
+        super().__init__(**kwargs)
+        if depth % heads:
+            raise ValueError(f"depth must be divisible by heads, got depth={depth} and heads={heads}")
+        self.depth, self.heads, self.hidden = depth, heads, hidden
+        self.attention_norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.attention = keras.layers.MultiHeadAttention(heads, key_dim=depth // heads)
+        self.feed_forward_norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.feed_forward = _feed_forward(depth, hidden)
+
+    def call(self, x, mask, return_attention_scores=False):
+        normed = self.attention_norm(x)
+        attended = self.attention(normed, normed, attention_mask=mask,
+                                  return_attention_scores=return_attention_scores)
+        attended, weights = attended if return_attention_scores else (attended, None)
+        x = x + attended
+        x = x + self.feed_forward(self.feed_forward_norm(x))
+        return (x, weights) if return_attention_scores else x
+
+    def get_config(self):
+        return {**super().get_config(), "depth": self.depth, "heads": self.heads, "hidden": self.hidden}
+
+
+@keras.saving.register_keras_serializable(package="attncourse")
+class DecoderBlock(keras.layers.Layer):
+    """One Transformer decoder layer: causal self-attention, cross-attention, feed-forward.
+
+    Args:
+        depth, heads, hidden: as for :class:`EncoderBlock`.
+
+    Call arguments:
+        x: the decoder's positions ``(batch, T_q, depth)``.
+        memory: the encoder's output ``(batch, T_v, depth)``: keys and values of the
+            cross-attention.
+        self_mask: booleans ``(batch, T_q, T_q)``, causal and padding (see
+            :func:`causal_padding_mask`).
+        memory_mask: booleans ``(batch, 1, T_v)``, True on real source words.
+        return_attention_scores: also return ``(self_weights, cross_weights)``, of shapes
+            ``(batch, heads, T_q, T_q)`` and ``(batch, heads, T_q, T_v)``.
+
+    Returns:
+        ``(batch, T_q, depth)``, or ``(output, self_weights, cross_weights)``.
+    """
+
+    def __init__(self, depth, heads, hidden, **kwargs):
+        super().__init__(**kwargs)
+        if depth % heads:
+            raise ValueError(f"depth must be divisible by heads, got depth={depth} and heads={heads}")
+        self.depth, self.heads, self.hidden = depth, heads, hidden
+        self.self_attention_norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.self_attention = keras.layers.MultiHeadAttention(heads, key_dim=depth // heads)
+        self.cross_attention_norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.cross_attention = keras.layers.MultiHeadAttention(heads, key_dim=depth // heads)
+        self.feed_forward_norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.feed_forward = _feed_forward(depth, hidden)
+
+    def call(self, x, memory, self_mask, memory_mask, return_attention_scores=False):
+        scores = return_attention_scores
+        normed = self.self_attention_norm(x)
+        attended = self.self_attention(normed, normed, attention_mask=self_mask, return_attention_scores=scores)
+        attended, self_weights = attended if scores else (attended, None)
+        x = x + attended
+        # Queries from the decoder, keys and values from the encoder: Bahdanau's attention,
+        # with a scaled dot-product score and several heads.
+        attended = self.cross_attention(self.cross_attention_norm(x), memory, attention_mask=memory_mask,
+                                        return_attention_scores=scores)
+        attended, cross_weights = attended if scores else (attended, None)
+        x = x + attended
+        x = x + self.feed_forward(self.feed_forward_norm(x))
+        return (x, self_weights, cross_weights) if scores else x
+
+    def get_config(self):
+        return {**super().get_config(), "depth": self.depth, "heads": self.heads, "hidden": self.hidden}
+
+
+@keras.saving.register_keras_serializable(package="attncourse")
+class Transformer(keras.Model):
+    """A tiny encoder–decoder Transformer, a drop-in for :class:`attncourse.models.Translator`.
+
+    Source words and target words are embedded, scaled by sqrt(d) and added to
+    :func:`positional_encoding`; ``num_layers`` encoder blocks of multi-head self-attention
+    read the source; ``num_layers`` decoder blocks read the target so far (causal mask) and
+    the source (cross-attention); a dense layer predicts the next word.
+
+    Args:
+        source_vocab_size: size of the source vocabulary (id 0 is padding).
+        target_vocab_size: size of the target vocabulary (ids 0, 1, 2: pad, start, end).
+        source_length: T_v, the padded source length (greedy decoding pads to it).
+        depth: d, the size of every position's vector (``d_model`` in the paper).
+        heads: n_heads, attention heads per layer; ``depth`` must be divisible by it.
+        hidden: width of the feed-forward networks (the paper's d_ff); default ``2 * depth``.
+        num_layers: number of encoder blocks and of decoder blocks.
+        max_length: the longest sequence the positional table covers (source or target).
+
+    Call arguments:
+        inputs: ``[source, decoder_input]``, int ids ``(batch, T_v)`` and ``(batch, T_y)``
+            (decoder_input starts with START; 0 is padding).
+        return_attention_scores: also return a dict of every head's weights, with keys
+            ``"encoder"`` (a list, one ``(batch, heads, T_v, T_v)`` per block),
+            ``"decoder"`` (``(batch, heads, T_y, T_y)`` each) and ``"cross"``
+            (``(batch, heads, T_y, T_v)`` each).
+
+    Returns:
+        Logits ``(batch, T_y, target_vocab_size)``, or ``(logits, weights)``.
+    """
+
+    def __init__(self, source_vocab_size, target_vocab_size, *, source_length, depth=64, heads=4,
+                 hidden=None, num_layers=2, max_length=256, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1 or depth % heads:
+            raise ValueError(f"heads must be a positive integer dividing depth, got heads={heads!r}, depth={depth}")
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+        if max_length < source_length + 1:
+            raise ValueError(f"max_length must cover the source, at least {source_length + 1}, got {max_length}")
+        self.source_vocab_size = source_vocab_size
+        self.target_vocab_size = target_vocab_size
+        self.source_length = source_length
+        self.depth, self.heads, self.num_layers = depth, heads, num_layers
+        self.hidden = hidden or 2 * depth
+        self.max_length = max_length
+        self.positions = positional_encoding(max_length, depth)  # a constant, not a weight
+
+        self.source_embedding = keras.layers.Embedding(source_vocab_size, depth)
+        self.target_embedding = keras.layers.Embedding(target_vocab_size, depth)
+        self.encoder_blocks = [EncoderBlock(depth, heads, self.hidden) for _ in range(num_layers)]
+        self.encoder_norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.decoder_blocks = [DecoderBlock(depth, heads, self.hidden) for _ in range(num_layers)]
+        self.decoder_norm = keras.layers.LayerNormalization(epsilon=1e-6)
+        self.output_layer = keras.layers.Dense(target_vocab_size)
+
+    def build(self, input_shape):
+        # Create every weight now with one dummy pair, as Translator does.
+        source = ops.ones((1, self.source_length), dtype="int32")
+        self.call([source, ops.full((1, 1), START, dtype="int32")])
+
+    def _embed(self, embedding, tokens):
+        length = ops.shape(tokens)[1]
+        if isinstance(length, int) and length > self.max_length:
+            raise ValueError(f"a sequence of {length} tokens is longer than max_length={self.max_length}")
+        # Scaled by sqrt(d), as in the paper, so the embeddings are not drowned by positions in [-1, 1].
+        scaled = embedding(tokens) * float(np.sqrt(self.depth))
+        return scaled + ops.cast(ops.convert_to_tensor(self.positions)[:length], scaled.dtype)
+
+    def encode(self, source, return_attention_scores=False):
+        """Encoder output ``(batch, T_v, depth)``, an empty decoding state and the source mask.
+
+        The state is the target prefix decoded so far, ``(batch, 0)`` ids at the start; see
+        :meth:`decode_step`. With ``return_attention_scores`` a fourth item, the list of
+        each encoder block's weights ``(batch, heads, T_v, T_v)``.
+        """
+        source_mask = ops.not_equal(source, PAD)
+        attend_to = ops.expand_dims(source_mask, 1)  # (batch, 1, T_v): every query, real keys only
+        x = self._embed(self.source_embedding, source)
+        weights = []
+        for block in self.encoder_blocks:
+            if return_attention_scores:
+                x, block_weights = block(x, attend_to, return_attention_scores=True)
+                weights.append(block_weights)
+            else:
+                x = block(x, attend_to)
+        memory = self.encoder_norm(x)
+        state = ops.zeros((ops.shape(source)[0], 0), dtype="int32")
+        if return_attention_scores:
+            return memory, state, source_mask, weights
+        return memory, state, source_mask
+
+    def decode(self, decoder_input, memory, source_mask, return_attention_scores=False):
+        """Logits ``(batch, T_y, target_vocab_size)`` for every target position at once."""
+        self_mask = causal_padding_mask(ops.not_equal(decoder_input, PAD))
+        memory_mask = ops.expand_dims(source_mask, 1)
+        x = self._embed(self.target_embedding, decoder_input)
+        self_weights, cross_weights = [], []
+        for block in self.decoder_blocks:
+            if return_attention_scores:
+                x, block_self, block_cross = block(x, memory, self_mask, memory_mask, return_attention_scores=True)
+                self_weights.append(block_self)
+                cross_weights.append(block_cross)
+            else:
+                x = block(x, memory, self_mask, memory_mask)
+        logits = self.output_layer(self.decoder_norm(x))
+        if return_attention_scores:
+            return logits, self_weights, cross_weights
+        return logits
+
+    def call(self, inputs, training=False, return_attention_scores=False):
+        source, decoder_input = inputs
+        if not return_attention_scores:
+            memory, _, source_mask = self.encode(source)
+            return self.decode(decoder_input, memory, source_mask)
+        memory, _, source_mask, encoder_weights = self.encode(source, return_attention_scores=True)
+        logits, decoder_weights, cross_weights = self.decode(decoder_input, memory, source_mask,
+                                                             return_attention_scores=True)
+        return logits, {"encoder": encoder_weights, "decoder": decoder_weights, "cross": cross_weights}
+
+    def decode_step(self, previous_token, state, encoder_states, source_mask, previous_weights=None,
+                    monotonic_mode=None, step=None):
+        """One greedy step, with the interface of :meth:`Translator.decode_step`.
+
+        No recurrence to carry: the state is the prefix of target ids so far, and every step
+        runs the decoder again over the whole prefix plus ``previous_token`` (simple, and
+        quadratic in the length; real systems cache the keys and values instead).
+        ``previous_weights``, ``monotonic_mode`` and ``step`` exist only for the common
+        interface (monotonic and local-m attention use them) and are ignored.
+
+        Returns:
+            ``(logits, prefix, weights)``: logits ``(batch, target_vocab_size)`` of the next
+            word, the longer prefix ``(batch, t + 1)``, and the last block's cross-attention
+            of this step averaged over the heads, ``(batch, T_v)``.
+        """
+        previous_token = ops.expand_dims(ops.cast(previous_token, "int32"), 1)
+        prefix = ops.concatenate([ops.cast(state, "int32"), previous_token], axis=1)
+        with warnings.catch_warnings():
+            # At the first step the self-attention has a single key, and Keras warns that a
+            # softmax over one entry is always 1. That is right, and harmless here.
+            warnings.filterwarnings("ignore", message="You are using a softmax over axis")
+            logits, _, cross_weights = self.decode(prefix, encoder_states, source_mask,
+                                                   return_attention_scores=True)
+        weights = ops.mean(cross_weights[-1][:, :, -1, :], axis=1)
+        return logits[:, -1], prefix, weights
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "source_vocab_size": self.source_vocab_size,
+            "target_vocab_size": self.target_vocab_size,
+            "source_length": self.source_length,
+            "depth": self.depth,
+            "heads": self.heads,
+            "hidden": self.hidden,
+            "num_layers": self.num_layers,
+            "max_length": self.max_length,
+        }

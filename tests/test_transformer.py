@@ -1,0 +1,157 @@
+import numpy as np
+import pytest
+
+import keras
+from keras import ops
+
+from attncourse import data, models, transformer
+
+SOURCE_LENGTH = 9
+
+
+@pytest.fixture(scope="module")
+def toy():
+    pairs = data.toy_translation(12, vocab_size=20, min_length=3, max_length=SOURCE_LENGTH, seed=3)
+    return pairs, data.seq2seq_arrays(pairs, source_length=SOURCE_LENGTH)
+
+
+def make_transformer(pairs, num_layers=1):
+    keras.utils.set_random_seed(0)
+    return transformer.Transformer(len(pairs.source_vocab), len(pairs.target_vocab), source_length=SOURCE_LENGTH,
+                              depth=8, heads=2, num_layers=num_layers, max_length=32)
+
+
+def test_positional_encoding_is_sines_and_cosines_of_each_position():
+    encoding = transformer.positional_encoding(50, 16)
+    assert encoding.shape == (50, 16) and encoding.dtype == np.float32
+    np.testing.assert_allclose(encoding[0], np.tile([0.0, 1.0], 8), atol=1e-7)  # sin 0, cos 0
+    # Each column pair is a point on the unit circle: sin² + cos² = 1.
+    np.testing.assert_allclose(encoding[:, 0::2] ** 2 + encoding[:, 1::2] ** 2, 1.0, atol=1e-6)
+    # The first pair turns one radian per position; later pairs turn slower.
+    np.testing.assert_allclose(encoding[:, 0], np.sin(np.arange(50)), atol=1e-6)
+    assert np.all(np.abs(np.diff(encoding[:, -2])) < np.abs(np.diff(encoding[:, 0])).max())
+    distances = np.linalg.norm(encoding[:, None] - encoding[None], axis=-1)
+    assert np.all(distances[~np.eye(50, dtype=bool)] > 1e-3)  # every position is distinct
+    assert transformer.positional_encoding(3, 5).shape == (3, 5)  # odd depth: the last cosine is dropped
+    for length, depth in [(-1, 4), (4, 0), (2.5, 4)]:
+        with pytest.raises(ValueError, match="length|depth"):
+            transformer.positional_encoding(length, depth)
+
+
+def test_causal_padding_mask():
+    token_mask = np.array([[True, True, True, False], [True, False, False, False]])
+    expected = np.tril(np.ones((4, 4), dtype=bool))[None] & token_mask[:, None, :]
+    np.testing.assert_array_equal(ops.convert_to_numpy(transformer.causal_padding_mask(token_mask)), expected)
+
+
+def test_transformer_shapes_and_every_heads_weights(toy):
+    pairs, arrays = toy
+    model = make_transformer(pairs, num_layers=2)
+    source, decoder_input = arrays["source"], arrays["decoder_input"]
+    logits, weights = model([source, decoder_input], return_attention_scores=True)
+    batch, steps_y = decoder_input.shape
+    assert tuple(logits.shape) == (batch, steps_y, len(pairs.target_vocab))
+    assert [len(weights[k]) for k in ("encoder", "decoder", "cross")] == [2, 2, 2]
+    source_padding = (source == data.PAD)[:, None, None, :]
+    for encoder in map(ops.convert_to_numpy, weights["encoder"]):
+        assert encoder.shape == (batch, 2, SOURCE_LENGTH, SOURCE_LENGTH)
+        assert np.all(np.where(source_padding, encoder, 0.0) == 0.0)
+        np.testing.assert_allclose(encoder.sum(-1), 1.0, atol=1e-5)
+    for cross in map(ops.convert_to_numpy, weights["cross"]):
+        assert cross.shape == (batch, 2, steps_y, SOURCE_LENGTH)
+        assert np.all(np.where(source_padding, cross, 0.0) == 0.0)
+    future = ~np.tril(np.ones((steps_y, steps_y), dtype=bool))
+    for decoder in map(ops.convert_to_numpy, weights["decoder"]):
+        assert np.all(decoder[:, :, future] == 0.0)  # no step looks ahead
+        np.testing.assert_allclose(decoder.sum(-1), 1.0, atol=1e-5)
+
+
+def test_transformer_never_reads_the_future_or_the_padding(toy):
+    pairs, arrays = toy
+    model = make_transformer(pairs)
+    source, decoder_input = arrays["source"], arrays["decoder_input"]
+    logits = ops.convert_to_numpy(model([source, decoder_input]))
+    # Changing the word at step 3 may change step 3 onwards, never the steps before.
+    changed = decoder_input.copy()
+    changed[:, 3] = 3 + (changed[:, 3] + 1) % (len(pairs.target_vocab) - 3)
+    changed_logits = ops.convert_to_numpy(model([source, changed]))
+    np.testing.assert_allclose(changed_logits[:, :3], logits[:, :3], atol=1e-5)
+    assert not np.allclose(changed_logits[:, 3], logits[:, 3], atol=1e-5)
+    # More padding after the source or the target changes nothing at the real positions.
+    wider_source = np.pad(source, [(0, 0), (0, 4)])
+    wider_target = np.pad(decoder_input, [(0, 0), (0, 3)])
+    wider_logits = ops.convert_to_numpy(model([wider_source, wider_target]))
+    real = decoder_input != data.PAD
+    np.testing.assert_allclose(wider_logits[:, : decoder_input.shape[1]][real], logits[real], atol=1e-5)
+
+
+def test_transformer_decoding_step_by_step_matches_teacher_forcing(toy):
+    pairs, arrays = toy
+    model = make_transformer(pairs, num_layers=2)
+    source, decoder_input = arrays["source"], arrays["decoder_input"]
+    logits, weights = model([source, decoder_input], return_attention_scores=True)
+    logits = ops.convert_to_numpy(logits)
+    last_cross = ops.convert_to_numpy(weights["cross"][-1]).mean(axis=1)
+    memory, state, source_mask = model.encode(source)
+    assert tuple(state.shape) == (len(source), 0)
+    for step in range(4):
+        step_logits, state, step_weights = model.decode_step(decoder_input[:, step], state, memory, source_mask)
+        assert tuple(state.shape) == (len(source), step + 1)
+        np.testing.assert_allclose(ops.convert_to_numpy(step_logits), logits[:, step], atol=1e-4)
+        np.testing.assert_allclose(ops.convert_to_numpy(step_weights), last_cross[:, step], atol=1e-5)
+
+
+def test_transformer_greedy_decoding_and_accuracy_by_length(toy):
+    pairs, arrays = toy
+    model = make_transformer(pairs)
+    tokens, weights = models.greedy_decode(model, arrays["source"], max_length=6, batch_size=5)
+    assert tokens.shape == (len(pairs), 6) and weights.shape == (len(pairs), 6, SOURCE_LENGTH)
+    for row in tokens:
+        ends = np.flatnonzero(row == data.END)
+        if len(ends):
+            assert np.all(row[ends[0] + 1 :] == data.PAD)
+    result = models.accuracy_by_length(model, pairs, edges=[3, 6, SOURCE_LENGTH])
+    assert sum(result["count"]) == len(pairs)
+
+
+def test_transformer_learns(toy):
+    pairs, arrays = toy
+    model = models.compile_translator(make_transformer(pairs), learning_rate=1e-2)
+    history = model.fit([arrays["source"], arrays["decoder_input"]], arrays["decoder_target"],
+                        epochs=15, batch_size=12, verbose=0)
+    assert history.history["loss"][-1] < 0.75 * history.history["loss"][0]
+
+
+def test_saved_transformer_reloads(toy, tmp_path):
+    pairs, arrays = toy
+    model = make_transformer(pairs, num_layers=2)
+    inputs = [arrays["source"], arrays["decoder_input"]]
+    before = ops.convert_to_numpy(model(inputs))
+    model.save(tmp_path / "transformer.keras")
+    reloaded = keras.saving.load_model(tmp_path / "transformer.keras")
+    assert isinstance(reloaded, transformer.Transformer) and reloaded.num_layers == 2
+    np.testing.assert_allclose(ops.convert_to_numpy(reloaded(inputs)), before, atol=1e-6)
+
+
+def test_bad_transformer_configurations_are_clear_errors(toy):
+    with pytest.raises(ValueError, match="heads"):
+        transformer.Transformer(10, 10, source_length=5, depth=10, heads=3)
+    with pytest.raises(ValueError, match="max_length"):
+        transformer.Transformer(10, 10, source_length=40, max_length=20)
+    with pytest.raises(ValueError, match="num_layers"):
+        transformer.Transformer(10, 10, source_length=5, num_layers=0)
+    pairs, arrays = toy
+    model = make_transformer(pairs)
+    with pytest.raises(ValueError, match="max_length"):
+        model([np.ones((1, 40), dtype="int32"), arrays["decoder_input"][:1]])
+
+
+def test_transformer_runs_in_mixed_precision(toy):
+    pairs, arrays = toy
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        model = make_transformer(pairs)
+        logits = ops.convert_to_numpy(model([arrays["source"], arrays["decoder_input"]]))
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    assert np.all(np.isfinite(logits))
