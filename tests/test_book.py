@@ -12,6 +12,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPOSITORY = CONFIG["repository"]["url"].rstrip("/")
 OWNER_REPO = REPOSITORY.split("github.com/")[1]
+# The course's version: Colab installs the package at the matching tag, v<version>, so a
+# notebook always gets the helpers it was written for (a release pushes that tag).
+VERSION = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
 
 
 def toc_files(node):
@@ -101,6 +104,14 @@ def test_setup_cell_installs_only_on_colab_from_the_configured_repository(path):
     assert all(i > guard and lines[i].startswith((" ", "\t")) for i in installs), (
         "pip install must sit inside the `if 'google.colab' in sys.modules:` block")
     assert f"git+{REPOSITORY}" in setup, f"the setup cell installs from {REPOSITORY} (_config.yml)"
+    pinned = f'"attncourse @ git+{REPOSITORY}@v{VERSION}"'
+    assert pinned in setup, f"the setup cell installs the course's version: {pinned} (pyproject.toml)"
+
+
+def test_the_package_and_the_project_have_one_version():
+    import attncourse
+
+    assert attncourse.__version__ == VERSION
 
 
 def test_repeated_scripts_are_dropped_keeping_the_first_of_each():
@@ -123,3 +134,4 @@ def test_repeated_scripts_are_dropped_keeping_the_first_of_each():
     kept = context["script_files"]
     assert kept[:2] == [first_inline, first_file] and len(kept) == 3
     assert kept[2].attributes["body"] == "const B = 2"
+
