@@ -16,7 +16,7 @@ NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb))
 # Seconds a single notebook cell may run under nbval before it counts as hung.
 CELL_TIMEOUT ?= 600
 
-.PHONY: help install test unit book-check check-book notebooks book test-backends clean
+.PHONY: help install test unit book-check check-book notebooks book test-backends exercises-page clean
 
 help:
 	@echo "make test   unit tests, book build without execution (-W), notebooks under nbval (ci profile)"
@@ -42,6 +42,10 @@ test: $(INSTALLED)
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+# The table of book/exercises.md, from the exercise registry (a unit test checks it is current).
+exercises-page: $(INSTALLED)
+	$(BIN)/python tests/exercises_page.py
 
 # Build the book without executing anything, warnings as errors: a broken reference,
 # citation or toc entry fails here in seconds.

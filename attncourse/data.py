@@ -405,8 +405,108 @@ class Pair(NamedTuple):
     alignment: np.ndarray
 
 
+def _row_indices(indices, n):
+    """``indices`` (ints or a boolean mask over n rows) as an int64 array, checked.
+
+    Raises:
+        ValueError: a boolean mask of the wrong length.
+        IndexError: an index out of range.
+    """
+    indices = np.asarray(indices)
+    if indices.dtype == bool:
+        if indices.shape != (n,):
+            raise ValueError(f"a boolean mask needs shape ({n},), got {indices.shape}")
+        indices = np.flatnonzero(indices)
+    indices = indices.astype(np.int64).reshape(-1)
+    if indices.size and not (-n <= indices.min() and indices.max() < n):
+        raise IndexError(f"indices must be in [{-n}, {n - 1}]")
+    return indices
+
+
+class _ArrayRows:
+    """Indexing for the data classes whose array fields hold one row per example.
+
+    ``len(data)``, ``data[3]``, ``data[2:5]``, ``data[mask]`` and ``data.subset(indices)``
+    all give a copy holding the chosen rows of every field named in ``_row_fields``, so
+    :func:`split` works on the class.
+    """
+
+    _row_fields = ()
+
+    def __len__(self):
+        return len(getattr(self, self._row_fields[0]))
+
+    def __getitem__(self, index):
+        if isinstance(index, numbers.Integral):
+            index = [index]
+        if isinstance(index, slice):
+            index = range(len(self))[index]
+        return self.subset(index)
+
+    def subset(self, indices):
+        """The rows at ``indices`` (ints or a boolean mask), in that order."""
+        rows = _row_indices(indices, len(self))
+        return dataclasses.replace(self, **{name: getattr(self, name)[rows] for name in self._row_fields})
+
+
+class _PairLists:
+    """Indexing and lengths for collections of sentence pairs held as lists of id arrays.
+
+    ``len(pairs)``, ``pairs[k]`` (a :class:`Pair`), ``pairs[a:b]``, ``pairs[[k1, k2]]``,
+    ``pairs[mask]`` and ``pairs.subset(indices)`` work alike for every subclass; the lists
+    named in ``_list_fields`` are cut together.
+    """
+
+    _list_fields = ("source", "target")
+
+    def __len__(self):
+        return len(self.source)
+
+    def __iter__(self):
+        for k in range(len(self)):
+            yield self[k]
+
+    def __getitem__(self, index):
+        if isinstance(index, numbers.Integral):
+            k = int(index)
+            if not -len(self) <= k < len(self):
+                raise IndexError(f"pair index {k} out of range for {len(self)} pairs")
+            alignment = None if self.alignment is None else self.alignment[k]
+            return Pair(self.source[k], self.target[k], alignment)
+        if isinstance(index, slice):
+            return self.subset(range(len(self))[index])
+        return self.subset(index)
+
+    def subset(self, indices):
+        """The pairs at ``indices`` (ints or a boolean mask), in that order, as the same class.
+
+        Raises:
+            ValueError: a boolean mask of the wrong length.
+            IndexError: an index out of range.
+        """
+        picked = _row_indices(indices, len(self)).tolist()
+        return dataclasses.replace(
+            self, **{name: [getattr(self, name)[k] for k in picked] for name in self._list_fields}
+        )
+
+    @property
+    def source_lengths(self):
+        """Number of tokens of each source sentence (1-D int array)."""
+        return np.array([len(s) for s in self.source], dtype=np.int64)
+
+    @property
+    def target_lengths(self):
+        """Number of tokens of each target sentence (1-D int array)."""
+        return np.array([len(t) for t in self.target], dtype=np.int64)
+
+    def words(self, index):
+        """Pair ``index`` as tokens: ``(source_tokens, target_tokens)``, two lists of str."""
+        pair = self[index]
+        return self.source_vocab.decode(pair.source), self.target_vocab.decode(pair.target)
+
+
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
-class ToyTranslation:
+class ToyTranslation(_PairLists):
     """Sentence pairs of the toy language, with gold alignments (see :func:`toy_translation`).
 
     Attributes:
@@ -439,61 +539,7 @@ class ToyTranslation:
     reorder: tuple
     seed: int
     two_word_fraction: float
-
-    def __len__(self):
-        return len(self.source)
-
-    def __iter__(self):
-        for k in range(len(self)):
-            yield self[k]
-
-    def __getitem__(self, index):
-        if isinstance(index, numbers.Integral):
-            k = int(index)
-            if not -len(self) <= k < len(self):
-                raise IndexError(f"pair index {k} out of range for {len(self)} pairs")
-            return Pair(self.source[k], self.target[k], self.alignment[k])
-        if isinstance(index, slice):
-            return self.subset(range(len(self))[index])
-        return self.subset(index)
-
-    def subset(self, indices):
-        """A ``ToyTranslation`` of the pairs at ``indices`` (ints or a boolean mask), in that order.
-
-        Raises:
-            ValueError: a boolean mask of the wrong length.
-            IndexError: an index out of range.
-        """
-        indices = np.asarray(indices)
-        if indices.dtype == bool:
-            if indices.shape != (len(self),):
-                raise ValueError(f"a boolean mask needs shape ({len(self)},), got {indices.shape}")
-            indices = np.flatnonzero(indices)
-        indices = indices.astype(np.int64).reshape(-1)
-        if indices.size and not (-len(self) <= indices.min() and indices.max() < len(self)):
-            raise IndexError(f"indices must be in [{-len(self)}, {len(self) - 1}]")
-        picked = indices.tolist()
-        return dataclasses.replace(
-            self,
-            source=[self.source[k] for k in picked],
-            target=[self.target[k] for k in picked],
-            alignment=[self.alignment[k] for k in picked],
-        )
-
-    @property
-    def source_lengths(self):
-        """Number of words of each source sentence (1-D int array)."""
-        return np.array([len(s) for s in self.source], dtype=np.int64)
-
-    @property
-    def target_lengths(self):
-        """Number of words of each target sentence (1-D int array)."""
-        return np.array([len(t) for t in self.target], dtype=np.int64)
-
-    def words(self, index):
-        """Pair ``index`` as words: ``(source_words, target_words)``, two lists of str."""
-        pair = self[index]
-        return self.source_vocab.decode(pair.source), self.target_vocab.decode(pair.target)
+    _list_fields = ("source", "target", "alignment")
 
     def __repr__(self):
         return (
@@ -963,8 +1009,12 @@ def alignment_error(predicted, gold):
 
     Raises:
         ValueError: the lists differ in length, an entry is malformed, or neither side
-            has a single link.
+            has a single link; or ``gold`` is None (real corpora such as
+            :class:`SentencePairs` have no gold alignment).
     """
+    if gold is None:
+        raise ValueError("no gold alignment: real sentence pairs do not say which word translates which, "
+                         "so their alignment error cannot be measured (the toy task's can)")
     if isinstance(predicted, (set, frozenset)) or isinstance(gold, (set, frozenset)):
         raise ValueError("predicted and gold must be lists with one link set per sentence, not single sets")
     predicted, gold = list(predicted), list(gold)
@@ -1149,6 +1199,7 @@ __all__ += ["ClutteredDigits", "DIGIT_SIZE", "box_cells", "cluttered_digits"]
 
 import os
 import re
+import unicodedata
 
 UNKNOWN = "<unk>"  # the token that stands for every word outside a review vocabulary
 
@@ -1168,7 +1219,7 @@ NEUTRAL_WORDS = tuple(
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
-class Documents:
+class Documents(_ArrayRows):
     """Documents as padded word ids, documents x sentences x words, with their labels.
 
     Attributes:
@@ -1187,28 +1238,7 @@ class Documents:
     labels: np.ndarray
     key_sentence: np.ndarray
     vocabulary: Vocabulary
-
-    def __len__(self):
-        return len(self.ids)
-
-    def __getitem__(self, index):
-        if isinstance(index, numbers.Integral):
-            index = [index]
-        if isinstance(index, slice):
-            index = range(len(self))[index]
-        return self.subset(index)
-
-    def subset(self, indices):
-        """The documents at ``indices`` (ints or a boolean mask), in that order."""
-        indices = np.asarray(indices)
-        if indices.dtype == bool:
-            if indices.shape != (len(self),):
-                raise ValueError(f"a boolean mask needs shape ({len(self)},), got {indices.shape}")
-            indices = np.flatnonzero(indices)
-        indices = indices.astype(np.int64).reshape(-1)
-        return dataclasses.replace(
-            self, ids=self.ids[indices], labels=self.labels[indices], key_sentence=self.key_sentence[indices]
-        )
+    _row_fields = ("ids", "labels", "key_sentence")
 
     @property
     def word_mask(self):
@@ -1547,6 +1577,260 @@ __all__ += [
 ]
 
 
+# ----------------------------------------------------------------------------- real sentence pairs (appendix A)
+#
+# The Tatoeba sentence pairs as ManyThings.org packs them, and as TensorFlow's translation
+# tutorials download them: one pair a line, "English<TAB>translation", and in the
+# ManyThings files a third column with the attribution. A real corpus has no gold word
+# alignment, so the alignment error of chapters 3 and 4 cannot be measured on it.
+
+SENTENCE_PAIRS_URL = "http://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
+# A word is a run of letters or digits (accents kept), with apostrophes inside it allowed;
+# any other character that is not a space is a token of its own ("¿", "?", ",").
+_PAIR_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|\S")
+
+
+def tokenize_sentence(text):
+    """Split one sentence into lower-case words and punctuation marks.
+
+    The text is put in Unicode NFC form first, so that an accented letter is one character
+    however it was typed, and a typographic apostrophe (’) becomes a plain one. Words keep
+    their accents and inner apostrophes (``"don't"``, ``"l'homme"``); every other character
+    that is not a space, punctuation included, is a token by itself.
+
+    Args:
+        text: the sentence, a str.
+
+    Returns:
+        A list of str, possibly empty.
+
+    Raises:
+        ValueError: ``text`` is not a str.
+
+    Example:
+        >>> tokenize_sentence("¿Dónde está el niño? Don’t ask.")
+        ['¿', 'dónde', 'está', 'el', 'niño', '?', "don't", 'ask', '.']
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"a sentence must be a str, got {type(text).__name__}")
+    text = unicodedata.normalize("NFC", text).replace("\u2019", "'").lower()
+    return _PAIR_TOKEN.findall(text)
+
+
+def sentence_vocabulary(sentences, max_size=None):
+    """The most frequent tokens of some sentences, as a :class:`Vocabulary` with ``<unk>``.
+
+    Args:
+        sentences: tokenised sentences, each a list of str (see :func:`tokenize_sentence`).
+        max_size: the most tokens to keep besides :data:`UNKNOWN`; ``None`` keeps all.
+
+    Returns:
+        A :class:`Vocabulary` of :data:`UNKNOWN` (id 3) followed by the tokens, most frequent
+        first, ties in alphabetical order (so it does not depend on the order of the sentences).
+
+    Raises:
+        ValueError: ``max_size`` is given and is not a positive integer.
+    """
+    if max_size is not None:
+        max_size = _check_integer("max_size", max_size, 1)
+    counts = {}
+    for sentence in sentences:
+        for token in sentence:
+            counts[token] = counts.get(token, 0) + 1
+    counts.pop(UNKNOWN, None)
+    ranked = sorted(counts, key=lambda token: (-counts[token], token))
+    return Vocabulary([UNKNOWN, *ranked[:max_size]])
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class SentencePairs(_PairLists):
+    """Real sentence pairs as token ids (see :func:`read_sentence_pairs`).
+
+    It has what :func:`seq2seq_arrays`, :func:`split` and
+    :func:`attncourse.models.accuracy_by_length` need, like :class:`ToyTranslation`, but no
+    gold alignment: :attr:`alignment` is ``None``, and the alignment error cannot be
+    computed (passing it to :func:`alignment_error` raises instead of returning a number).
+
+    Attributes:
+        source: list of 1-D int32 arrays, source token ids (no padding, no START/END).
+        target: list of 1-D int32 arrays, target token ids.
+        source_vocab, target_vocab: the two :class:`Vocabulary` objects; both hold
+            :data:`UNKNOWN`, the id of every token outside the vocabulary.
+
+    ``len(pairs)``, ``pairs[k]`` (a :class:`Pair` whose ``alignment`` is ``None``),
+    ``pairs[a:b]``, ``pairs[[k1, k2]]`` and ``pairs.subset(indices)`` work as for
+    :class:`ToyTranslation`.
+    """
+
+    source: list
+    target: list
+    source_vocab: Vocabulary
+    target_vocab: Vocabulary
+
+    @property
+    def alignment(self):
+        """``None``: nobody marked which word translates which in a real corpus."""
+        return None
+
+    def __repr__(self):
+        lengths = f", source lengths {self.source_lengths.min()}-{self.source_lengths.max()}" if len(self) else ""
+        return (
+            f"SentencePairs({len(self)} pairs{lengths}, "
+            f"{len(self.source_vocab)} source / {len(self.target_vocab)} target tokens, no gold alignment)"
+        )
+
+
+def _encode_with_unknown(vocabulary, tokens):
+    unknown = vocabulary.id(UNKNOWN)
+    return np.array([vocabulary.id(token) if token in vocabulary else unknown for token in tokens], dtype=np.int32)
+
+
+def read_sentence_pairs(path, *, limit=None, max_length=None, max_vocabulary=None, columns=(0, 1),
+                        source_vocab=None, target_vocab=None):
+    """Read tab-separated sentence pairs (the Tatoeba / ManyThings format) into token ids.
+
+    Each non-blank line holds at least two tab-separated sentences, ``English<TAB>Spanish``
+    in ``spa-eng.zip``; further columns (the attribution in the ManyThings files) are
+    ignored. Both sentences are tokenised with :func:`tokenize_sentence`. The files are
+    roughly sorted by length, shortest first, so ``limit`` keeps the shortest pairs: to
+    sample all lengths, read everything and take a random :meth:`SentencePairs.subset`.
+
+    Args:
+        path: the text file, UTF-8.
+        limit: keep at most this many pairs, in file order (``None``: all).
+        max_length: drop the pairs with more tokens than this on either side, punctuation
+            included (``None``: keep all).
+        max_vocabulary: the most tokens of each vocabulary built here, besides
+            :data:`UNKNOWN`; rarer tokens become :data:`UNKNOWN` (``None``: keep all).
+        columns: ``(source column, target column)``; ``(1, 0)`` translates into English.
+        source_vocab, target_vocab: vocabularies to reuse (e.g. those of a training file);
+            ``None`` builds one from the pairs read, with :func:`sentence_vocabulary`.
+
+    Returns:
+        :class:`SentencePairs`, whose ``alignment`` is ``None``.
+
+    Raises:
+        ValueError: a line without enough tab-separated columns or with an empty sentence
+            (the message names the file and the line), no pair left to return, a bad
+            ``limit``, ``max_length``, ``max_vocabulary`` or ``columns``, or a given
+            vocabulary without :data:`UNKNOWN`.
+        OSError: the file cannot be read.
+    """
+    if limit is not None:
+        limit = _check_integer("limit", limit, 1)
+    if max_length is not None:
+        max_length = _check_integer("max_length", max_length, 1)
+    columns = tuple(columns)
+    if (len(columns) != 2 or columns[0] == columns[1]
+            or not all(isinstance(c, numbers.Integral) and not isinstance(c, bool) and c >= 0 for c in columns)):
+        raise ValueError(f"columns must be two different column indices, e.g. (0, 1), got {columns!r}")
+    for name, vocabulary in (("source_vocab", source_vocab), ("target_vocab", target_vocab)):
+        if vocabulary is not None and UNKNOWN not in vocabulary:
+            raise ValueError(f"{name} must contain {UNKNOWN!r} for the tokens it does not know")
+
+    sources, targets = [], []
+    with open(path, encoding="utf-8-sig") as lines:
+        for number, line in enumerate(lines, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            fields = line.split("\t")
+            if len(fields) <= max(columns):
+                raise ValueError(
+                    f"{path}, line {number}: expected tab-separated sentences with columns {columns} "
+                    f"(source, target), found {len(fields)} column(s): {line[:80]!r}"
+                )
+            source, target = (tokenize_sentence(fields[c]) for c in columns)
+            if not source or not target:
+                raise ValueError(f"{path}, line {number}: an empty sentence: {line[:80]!r}")
+            if max_length is not None and max(len(source), len(target)) > max_length:
+                continue
+            sources.append(source)
+            targets.append(target)
+            if limit is not None and len(sources) == limit:
+                break
+    if not sources:
+        detail = f" of at most {max_length} tokens" if max_length is not None else ""
+        raise ValueError(f"{path} holds no sentence pair{detail}")
+    if source_vocab is None:
+        source_vocab = sentence_vocabulary(sources, max_vocabulary)
+    if target_vocab is None:
+        target_vocab = sentence_vocabulary(targets, max_vocabulary)
+    return SentencePairs(
+        [_encode_with_unknown(source_vocab, s) for s in sources],
+        [_encode_with_unknown(target_vocab, t) for t in targets],
+        source_vocab,
+        target_vocab,
+    )
+
+
+def download_sentence_pairs(cache_dir=None, *, url=SENTENCE_PAIRS_URL):
+    """Download a zipped sentence-pair file with Keras, unpack its text file once, return its path.
+
+    By default this is TensorFlow's copy of the English-Spanish pairs of the Tatoeba
+    project (``spa-eng.zip``, about 2.6 MB, some 118,000 pairs). ``keras.utils.get_file``
+    downloads the archive into Keras's cache (``~/.keras/datasets``) the first time only;
+    the text file is unpacked beside it once. A ManyThings archive (``fra-eng.zip``...)
+    works the same, given its ``url``: its ``_about.txt`` is skipped.
+
+    Args:
+        cache_dir: where Keras caches the download; ``None`` for Keras's default.
+        url: the address of the zip archive.
+
+    Returns:
+        The path of the unpacked text file, for :func:`read_sentence_pairs`.
+
+    Raises:
+        ConnectionError: the download failed (offline, say); the message names the URL.
+            Catch it and carry on without the real pairs.
+        ValueError: the archive is not a zip file, or holds no sentence-pair ``.txt``.
+    """
+    import shutil
+    import zipfile
+
+    import keras
+
+    name = url.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        archive = keras.utils.get_file(name, origin=url, cache_dir=cache_dir)
+    except Exception as error:  # Keras raises a plain Exception for a failed fetch
+        raise ConnectionError(
+            f"could not download {url} ({error}); without a connection, give read_sentence_pairs "
+            "the path of a local copy instead"
+        ) from error
+    folder = os.path.join(os.path.dirname(archive), name.removesuffix(".zip"))
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            members = sorted(
+                member for member in zipped.namelist()
+                if member.endswith(".txt") and not os.path.basename(member).startswith("_")
+            )
+            if not members:
+                raise ValueError(f"the archive {archive!r} holds no sentence-pair .txt file")
+            text_file = os.path.join(folder, os.path.basename(members[0]))
+            if not os.path.isfile(text_file):
+                # Unpack to a side file, then rename: an interrupted unpacking leaves no
+                # half-written file that a later call would take for the real one.
+                os.makedirs(folder, exist_ok=True)
+                partial = text_file + ".partial"
+                with zipped.open(members[0]) as packed, open(partial, "wb") as unpacked:
+                    shutil.copyfileobj(packed, unpacked)
+                os.replace(partial, text_file)
+    except zipfile.BadZipFile:
+        raise ValueError(f"{archive!r} is not a zip archive; delete it and download again") from None
+    return text_file
+
+
+__all__ += [
+    "SENTENCE_PAIRS_URL",
+    "SentencePairs",
+    "download_sentence_pairs",
+    "read_sentence_pairs",
+    "sentence_vocabulary",
+    "tokenize_sentence",
+]
+
+
 # ----------------------------------------------------------------------------- planted cues (chapter 6)
 #
 # Chapter 6 pools a sentence into a few vectors with several attention hops. Its sentences
@@ -1565,7 +1849,7 @@ CHATTER_WORDS = tuple(
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
-class PlantedCues:
+class PlantedCues(_ArrayRows):
     """Sentences of filler words with cue words planted at random places (see :func:`planted_cues`).
 
     Attributes:
@@ -1586,28 +1870,7 @@ class PlantedCues:
     cue_positions: np.ndarray
     vocabulary: Vocabulary
     cue_words: tuple
-
-    def __len__(self):
-        return len(self.ids)
-
-    def __getitem__(self, index):
-        if isinstance(index, numbers.Integral):
-            index = [index]
-        if isinstance(index, slice):
-            index = range(len(self))[index]
-        return self.subset(index)
-
-    def subset(self, indices):
-        """The sentences at ``indices`` (ints or a boolean mask), in that order."""
-        indices = np.asarray(indices)
-        if indices.dtype == bool:
-            if indices.shape != (len(self),):
-                raise ValueError(f"a boolean mask needs shape ({len(self)},), got {indices.shape}")
-            indices = np.flatnonzero(indices)
-        indices = indices.astype(np.int64).reshape(-1)
-        return dataclasses.replace(
-            self, ids=self.ids[indices], labels=self.labels[indices], cue_positions=self.cue_positions[indices]
-        )
+    _row_fields = ("ids", "labels", "cue_positions")
 
     @property
     def n_classes(self):
@@ -1752,6 +2015,8 @@ class TextCorpus(NamedTuple):
             the inputs shifted by one word (``targets[:, t]`` is the word after
             ``inputs[:, t]``).
         test_inputs, test_targets: the same for the held-out windows.
+        context: the number of leading steps of every window that only give context: the
+            model reads them but is not scored on them (see :func:`language_model_windows`).
     """
 
     vocabulary: Vocabulary
@@ -1759,6 +2024,12 @@ class TextCorpus(NamedTuple):
     train_targets: np.ndarray
     test_inputs: np.ndarray
     test_targets: np.ndarray
+    context: int = 0
+
+    def scored(self, targets):
+        """Sample weights for ``targets``: 0 on the context steps, 1 on the scored ones."""
+        weights = (np.arange(targets.shape[1]) >= self.context).astype("float32")
+        return np.broadcast_to(weights, targets.shape)
 
 
 def word_tokens(text):
@@ -1836,38 +2107,49 @@ def encode_words(vocabulary, tokens):
     return np.array(ids, dtype=np.int32)
 
 
-def language_model_windows(ids, length):
+def language_model_windows(ids, length, context=0):
     """Cut a stream of word ids into windows of inputs and next-word targets.
 
-    Window ``i`` reads ``ids[i*length : (i+1)*length]`` and must predict
-    ``ids[i*length + 1 : (i+1)*length + 1]``; windows do not overlap, and the words left
-    over at the end are dropped.
+    With ``context = 0``, window ``i`` reads ``ids[i*length : (i+1)*length]`` and must
+    predict ``ids[i*length + 1 : (i+1)*length + 1]``; windows do not overlap, and the words
+    left over at the end are dropped.
+
+    With ``context = c > 0`` every window also reads the ``c`` words before its own
+    ``length`` words: window ``i`` reads ``ids[i*length : i*length + c + length]``. The
+    windows then overlap by ``c`` steps, and a model should be scored only on the last
+    ``length`` steps of each (the first ``c`` give its state and its memory something to
+    remember, as if the text had been read from its start); every word is then predicted
+    exactly once, as with ``context = 0``.
 
     Args:
         ids: 1-D integer array of word ids.
-        length: the number of steps in a window, at least 1.
+        length: the number of scored steps in a window, at least 1.
+        context: the number of context steps in front of them, at least 0.
 
     Returns:
-        ``(inputs, targets)``, two int32 arrays of shape ``(n_windows, length)``.
+        ``(inputs, targets)``, two int32 arrays of shape ``(n_windows, context + length)``.
 
     Raises:
-        ValueError: ``ids`` is not 1-D, ``length`` is not a positive integer, or the stream
-            is too short for one window (it needs ``length + 1`` ids).
+        ValueError: ``ids`` is not 1-D, ``length`` is not a positive integer, ``context``
+            is negative, or the stream is too short for one window (it needs
+            ``context + length + 1`` ids).
     """
     ids = np.asarray(ids)
     if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(f"ids must be a 1-D array of integer word ids, got shape {ids.shape} and dtype {ids.dtype}")
     length = _check_integer("length", length, 1)
-    n_windows = (len(ids) - 1) // length
+    context = _check_integer("context", context, 0)
+    n_windows = (len(ids) - 1 - context) // length
     if n_windows < 1:
-        raise ValueError(f"a window of {length} steps needs at least {length + 1} ids, got {len(ids)}")
-    stop = n_windows * length
-    inputs = ids[:stop].reshape(n_windows, length).astype(np.int32)
-    targets = ids[1 : stop + 1].reshape(n_windows, length).astype(np.int32)
-    return inputs, targets
+        raise ValueError(
+            f"a window of {context} + {length} steps needs at least {context + length + 1} ids, got {len(ids)}"
+        )
+    starts = np.arange(n_windows) * length
+    positions = starts[:, None] + np.arange(context + length)[None, :]
+    return ids[positions].astype(np.int32), ids[positions + 1].astype(np.int32)
 
 
-def python_docs_corpus(max_words=1000, length=30, test_every=10):
+def python_docs_corpus(max_words=1000, length=30, test_every=10, context=0):
     """Python's own documentation as a word-level language-modelling corpus.
 
     The text of :func:`python_docs_text` is split by :func:`word_tokens`, the vocabulary is
@@ -1877,23 +2159,33 @@ def python_docs_corpus(max_words=1000, length=30, test_every=10):
     out, so the test text comes from all over the documentation rather than from the last
     pages only. Nothing here is random: the corpus is the same for every seed.
 
+    With ``context > 0`` each window starts with that many words of context, read but not
+    scored (``corpus.scored(targets)`` gives the sample weights); the scored words of the
+    held-out windows are still never a training target, though the first training window
+    after a held-out one reads its last words as context.
+
     Args:
         max_words: the vocabulary size, besides :data:`UNKNOWN` and the reserved tokens.
-        length: the number of steps in a window.
+        length: the number of scored steps in a window.
         test_every: hold out one window in this many (at least 2).
+        context: the number of context steps in front of every window (at least 0).
 
     Returns:
         A :class:`TextCorpus`.
 
     Raises:
-        ValueError: a size that is not a positive integer, or ``test_every`` below 2.
+        ValueError: a size that is not a positive integer, a negative ``context``, or
+            ``test_every`` below 2.
     """
     test_every = _check_integer("test_every", test_every, 2)
+    context = _check_integer("context", context, 0)
     tokens = word_tokens(python_docs_text())
     vocabulary = word_vocabulary(tokens, max_words)
-    inputs, targets = language_model_windows(encode_words(vocabulary, tokens), length)
+    inputs, targets = language_model_windows(encode_words(vocabulary, tokens), length, context)
     held_out = np.arange(len(inputs)) % test_every == test_every - 1
-    return TextCorpus(vocabulary, inputs[~held_out], targets[~held_out], inputs[held_out], targets[held_out])
+    return TextCorpus(
+        vocabulary, inputs[~held_out], targets[~held_out], inputs[held_out], targets[held_out], context
+    )
 
 
 __all__ += [

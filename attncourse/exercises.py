@@ -111,7 +111,7 @@ def check(exercise_id, fn, *, strict=False):
         ExerciseFailed: with ``strict=True``, when a case fails or ``fn`` is a stub.
     """
     if exercise_id not in EXERCISES:
-        known = ", ".join(sorted(EXERCISES, key=lambda k: [int(p) if p.isdigit() else p for p in k.split(".")]))
+        known = ", ".join(_ordered_ids())
         raise KeyError(f"no exercise {exercise_id!r}; the exercises are: {known}")
     exercise = EXERCISES[exercise_id]
     cases = exercise.make_cases()
@@ -133,6 +133,40 @@ def check(exercise_id, fn, *, strict=False):
             return False
     print(f"✓ {header}: all {len(cases)} cases pass")
     return True
+
+
+def _ordered_ids():
+    return sorted(EXERCISES, key=lambda k: [int(p) if p.isdigit() else p for p in k.split(".")])
+
+
+def index_table(chapters):
+    """The exercises index of the book, in Markdown: one table per chapter.
+
+    ``book/exercises.md`` holds this text; a test regenerates it and fails when the page
+    is out of date, so the page always lists every registered exercise and its cases.
+
+    Args:
+        chapters: maps a chapter number (``"3"``) to its notebook's toc path, e.g.
+            ``{"3": "notebooks/03_bahdanau"}``.
+
+    Returns:
+        Markdown: for each chapter a heading that links to it, then a row per exercise
+        with its id (the first argument of :func:`check`), its title and its cases.
+    """
+    parts, current = [], None
+    for exercise_id in _ordered_ids():
+        exercise = EXERCISES[exercise_id]
+        chapter = exercise_id.split(".")[0]
+        if chapter not in chapters:
+            raise KeyError(f"exercise {exercise_id} belongs to chapter {chapter}, which has no notebook")
+        if chapter != current:
+            current = chapter
+            parts += [f"\n## Chapter {chapter}\n", f"In {{doc}}`../{chapters[chapter]}`:\n",
+                      "| Check | Exercise | Cases the check runs |", "|---|---|---|"]
+        cases = "; ".join(case.description for case in exercise.make_cases()).replace("|", r"\|")
+        title = exercise.title.replace("|", r"\|")
+        parts.append(f'| `check("{exercise_id}", fn)` | {title} | {cases} |')
+    return "\n".join(parts).lstrip("\n") + "\n"
 
 
 def _random(rng, *shape):

@@ -28,6 +28,7 @@ from keras import ops
 
 from attncourse.data import END, PAD, START, length_buckets, bucket_labels, pad
 from attncourse.layers.bahdanau import BahdanauAttention
+from attncourse.layers.local import LocalAttention
 from attncourse.layers.monotonic import MONOTONIC_MODES, MonotonicAttention
 
 
@@ -217,7 +218,7 @@ class Translator(keras.Model):
         return logits
 
     def decode_step(self, previous_token, state, encoder_states, source_mask, previous_weights=None,
-                    monotonic_mode="hard"):
+                    monotonic_mode="hard", step=None):
         """One greedy step: logits for the next word, the new state and the weights.
 
         Args:
@@ -230,6 +231,9 @@ class Translator(keras.Model):
             monotonic_mode: for ``MonotonicAttention``, ``"hard"`` (test time: one source
                 word, never moving left) or ``"soft"`` (the expected alignment, as in
                 training). Ignored by the other attentions.
+            step: the target position i of the word this step predicts (0 at the first
+                step). Local-m attention centres its window on it, so it needs it (a
+                ``ValueError`` otherwise); the other attentions ignore it.
 
         Returns:
             ``(logits, new_state, weights)``; weights ``(batch, T_v)`` or None.
@@ -250,9 +254,15 @@ class Translator(keras.Model):
                 new_state, encoder_states, previous_weights, value_mask=source_mask, mode=monotonic_mode)
         else:
             new_state, _ = self.decoder.cell(embedded, [state])
+            position = {}
+            if isinstance(self.attention, LocalAttention):
+                if step is None and self.attention.mode == "monotonic":
+                    raise ValueError("decode_step with local-m attention needs step= (its window "
+                                     "is centred on the target position i)")
+                position = {"query_start": 0 if step is None else step}
             context, weights = self.attention(
                 [ops.expand_dims(new_state, 1), encoder_states], mask=[None, source_mask],
-                return_attention_scores=True)
+                return_attention_scores=True, **position)
             context, weights = context[:, 0], weights[:, 0]
         return self._predict(new_state, context), new_state, weights
 
@@ -340,10 +350,10 @@ def greedy_decode(model, source, max_length, batch_size=512, monotonic_mode="har
         token = np.full((len(batch),), START, dtype="int32")
         tokens, weights = [], []
         step_weights = None
-        for _ in range(max_length):
+        for step in range(max_length):
             logits, state, step_weights = model.decode_step(
                 token, state, encoder_states, source_mask, previous_weights=step_weights,
-                monotonic_mode=monotonic_mode)
+                monotonic_mode=monotonic_mode, step=step)
             token = ops.convert_to_numpy(ops.argmax(logits, axis=-1)).astype("int32")
             tokens.append(token)
             if step_weights is not None:

@@ -29,6 +29,7 @@ __all__ = [
     "scaled_dot_score",
     "general_score",
     "concat_score",
+    "location_score",
     "context",
     "gaussian_window",
     "local_window_mask",
@@ -293,6 +294,25 @@ def concat_score(query, keys, W, w):
     return np.tanh(pairs @ W) @ w
 
 
+def location_score(query, W):
+    """Luong's location score: e_i = W_a q_i, one logit per source position.
+
+    The keys are not read: the query alone says where to look. In code ``q_i @ W`` with
+    ``W`` of shape (d_q, L), L the number of source positions the score knows; with a
+    source of T_v ≤ L positions, use the first T_v columns.
+
+    Args:
+        query: (..., T_q, d_q).
+        W: (d_q, L).
+
+    Returns:
+        Scores (..., T_q, L).
+    """
+    query = _float_array("query", query, 2, "(..., T_q, d_q)")
+    W = _matrix("W", W, query.shape[-1], None, "d_q", "L")
+    return query @ W
+
+
 def context(weights, values):
     """Context vectors: c_i = Σ_j α_ij v_j.
 
@@ -387,7 +407,7 @@ def predictive_centers(query, W_p, w_p, source_length):
     return lengths[..., None] * fractions
 
 
-def local_attention_weights(scores, centers, window, mask=None, gaussian=True):
+def local_attention_weights(scores, centers, window, mask=None, gaussian=True, normalize=True):
     """The course's local attention: a softmax limited to a window around p_i.
 
     α_ij = m_ij [|j − p_i| ≤ D] exp(e_ij − (j − p_i)^2 / (2σ^2)) / (same, summed over j),
@@ -411,10 +431,13 @@ def local_attention_weights(scores, centers, window, mask=None, gaussian=True):
             mask of shape (..., 1, T_v).
         gaussian: True for local-p (Gaussian factor); False for local-m (a plain
             softmax over the window).
+        normalize: True (the course): renormalise after the Gaussian. False (Luong et
+            al.): the softmax over the window times the Gaussian, as it is.
 
     Returns:
         Weights (..., T_q, T_v): zero outside the window and the mask, summing to 1 over
-        the rest (a row with nothing left is all zeros).
+        the rest (a row with nothing left is all zeros); with ``gaussian=True`` and
+        ``normalize=False`` the rows sum to less than 1.
     """
     scores = _float_array("scores", scores, 2, "(..., T_q, T_v)")
     steps_q, steps_v = scores.shape[-2:]
@@ -431,11 +454,14 @@ def local_attention_weights(scores, centers, window, mask=None, gaussian=True):
     shape = _broadcast("local_attention_weights", scores=scores.shape, centers=centers.shape + (steps_v,))
     distance = np.broadcast_to(positions - centers[..., None], shape)
     logits = np.broadcast_to(scores, shape)
-    if gaussian:
-        sigma = window / 2.0
-        logits = logits - distance**2 / (2.0 * sigma**2)  # log of the Gaussian factor
     allowed = (np.abs(distance) <= window) & _mask(mask, shape)
-    return masked_softmax(logits, allowed)
+    if not gaussian:
+        return masked_softmax(logits, allowed)
+    sigma = window / 2.0
+    log_gaussian = -(distance**2) / (2.0 * sigma**2)
+    if not normalize:
+        return masked_softmax(logits, allowed) * np.exp(log_gaussian)
+    return masked_softmax(logits + log_gaussian, allowed)
 
 
 # --------------------------------------------------------------------------------------

@@ -2,7 +2,11 @@
 
 One case per configuration that changes what the layer computes: Bahdanau's additive
 score; each Luong score, dot and general with and without scaling; local-m and local-p;
-monotonic attention in its soft (expected) and hard modes.
+monotonic attention in its soft (expected) and hard modes. Two configurations are
+checked on their own in tests/test_layers_cross.py: local-p with ``normalize=False``
+(Luong's weights, which sum to less than one, are not a distribution) and Luong's
+location score (it needs the number of source positions at build time, and the harness's
+functional model has sources of unknown length).
 """
 
 from attncourse.layers.bahdanau import BahdanauAttention
@@ -28,6 +32,7 @@ LUONG_BAD = (
     {"score": "concat", "units": 4, "scale": True},
     {"units": 0},
     {"scale": "yes"},
+    {"score": "location", "scale": True},
 )
 LOCAL_BAD = (
     {"window": 0},
@@ -36,6 +41,8 @@ LOCAL_BAD = (
     {"mode": "global"},
     {"score": "cosine"},
     {"score": "concat", "units": None},
+    {"score": "location"},
+    {"normalize": "no"},
 )
 MONOTONIC_BAD = (
     {"mode": "medium"},

@@ -135,3 +135,34 @@ def test_repeated_scripts_are_dropped_keeping_the_first_of_each():
     assert kept[:2] == [first_inline, first_file] and len(kept) == 3
     assert kept[2].attributes["body"] == "const B = 2"
 
+
+def test_the_exercises_page_lists_every_registered_exercise():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("exercises_page", ROOT / "tests" / "exercises_page.py")
+    exercises_page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exercises_page)
+
+    assert exercises_page.expected_page() == exercises_page.PAGE.read_text(encoding="utf-8"), (
+        "book/exercises.md is out of date: run `make exercises-page`")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_keras_loops_print_one_line_per_epoch_or_nothing(path):
+    # verbose=1 draws a progress bar that a built page shows as a wall of text; training says
+    # verbose=2 (one line per epoch), prediction and evaluation verbose=0 or 2.
+    import ast
+
+    for number, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        lines = cell_source(cell).splitlines()
+        code = "\n".join(line.replace(line.lstrip(), "pass") if line.lstrip().startswith(("%", "!")) else line
+                         for line in lines)
+        for node in ast.walk(ast.parse(code)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("fit", "predict", "evaluate")):
+                verbose = next((k.value for k in node.keywords if k.arg == "verbose"), None)
+                assert verbose is not None, f"cell {number}: {node.func.attr}(...) without verbose="
+                if isinstance(verbose, ast.Constant):
+                    assert verbose.value in (0, 2), f"cell {number}: {node.func.attr}(..., verbose={verbose.value})"

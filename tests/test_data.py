@@ -918,3 +918,30 @@ def test_python_docs_corpus_holds_out_every_tenth_window():
     np.testing.assert_array_equal(again.test_inputs, corpus.test_inputs)
     with pytest.raises(ValueError, match="test_every"):
         python_docs_corpus(test_every=1)
+
+
+def test_language_model_windows_with_context_overlap_and_predict_each_word_once():
+    ids = np.arange(100, 120)  # 20 ids
+    inputs, targets = language_model_windows(ids, 4, context=3)
+    assert inputs.shape == targets.shape == (4, 7)  # (20 - 1 - 3) // 4 windows of 3 + 4 steps
+    np.testing.assert_array_equal(inputs[1], ids[4:11])
+    np.testing.assert_array_equal(targets, inputs + 1)
+    # The scored steps (the last 4 of each window) predict every word once, in order.
+    np.testing.assert_array_equal(targets[:, 3:].ravel(), ids[4:20])
+    plain, _ = language_model_windows(ids, 4)
+    np.testing.assert_array_equal(language_model_windows(ids, 4, context=0)[0], plain)
+    with pytest.raises(ValueError, match="context"):
+        language_model_windows(ids, 4, context=-1)
+    with pytest.raises(ValueError, match="at least 9 ids"):
+        language_model_windows(np.arange(8), 4, context=4)
+
+
+def test_python_docs_corpus_with_context_scores_only_the_last_steps():
+    corpus = python_docs_corpus(max_words=300, length=20, context=10)
+    assert corpus.context == 10 and corpus.train_inputs.shape[1] == 30
+    weights = corpus.scored(corpus.test_targets)
+    assert weights.shape == corpus.test_targets.shape
+    assert weights[:, :10].sum() == 0 and np.all(weights[:, 10:] == 1)
+    # Each window's context is the end of the window before it in the text.
+    plain = python_docs_corpus(max_words=300, length=20)
+    assert plain.context == 0 and np.all(plain.scored(plain.train_targets) == 1)

@@ -166,6 +166,77 @@ def test_luong_concat_matches_the_reference(data):
     check_context(context, weights, data)
 
 
+def test_luong_location_matches_the_reference(data):
+    layer = LuongAttention(score="location")
+    context, weights = attend(layer, data)
+    assert [v.name for v in layer.weights] == ["location_kernel"]
+    assert layer.location_kernel.shape == (D_Q, T_V)  # one logit per source position
+    scores = reference.location_score(data["query"], weight(layer.location_kernel))
+    np.testing.assert_allclose(weights, expected_weights(scores, data), atol=1e-5)
+    check_context(context, weights, data)
+
+
+def test_luong_location_does_not_read_the_keys(data):
+    layer = LuongAttention(score="location")
+    _, weights = attend(layer, data)
+    _, other_keys = attend(layer, {**data, "key": -3.0 * data["key"]})
+    np.testing.assert_array_equal(weights, other_keys)
+
+
+def test_luong_location_on_shorter_and_longer_sources(data):
+    layer = LuongAttention(score="location")
+    attend(layer, data)  # built for T_V positions
+    kernel = weight(layer.location_kernel)
+    query, value, key = data["query"], data["value"], data["key"]
+    # Shorter: the first T_v logits.
+    _, short = layer([query, value[:, :4], key[:, :4]], return_attention_scores=True)
+    expected = reference.masked_softmax(reference.location_score(query, kernel)[..., :4])
+    np.testing.assert_allclose(ops.convert_to_numpy(short), expected, atol=1e-5)
+    # Longer: the positions from T_V on have no logit and get weight zero.
+    longer = [np.concatenate([x, x], axis=1) for x in (value, key)]
+    _, long = layer([query, *longer], return_attention_scores=True)
+    long = ops.convert_to_numpy(long)
+    assert np.all(long[..., T_V:] == 0.0)
+    expected = reference.masked_softmax(reference.location_score(query, kernel))
+    np.testing.assert_allclose(long[..., :T_V], expected, atol=1e-5)
+
+
+def test_luong_location_keeps_the_layer_promises(data, tmp_path):
+    # What tests/test_layer_invariants.py checks on the other layers, with sources of a
+    # fixed length: the location score needs to know how many positions there are.
+    layer = LuongAttention(score="location")
+    _, weights = attend(layer, data)
+    assert np.all(weights[2] == 0.0)  # the example with no real source position
+    clone = LuongAttention.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    _, huge = attend(layer, {**data, "query": 1e4 * data["query"]})
+    assert np.all(np.isfinite(huge))
+    _, half = attend(LuongAttention(score="location", dtype="mixed_float16"), data)
+    real = data["query_mask"][:2]
+    np.testing.assert_allclose(half[:2].astype("float32").sum(-1)[real], 1.0, atol=1e-2)
+    query_ids = keras.Input((T_Q,), dtype="int32")
+    value_ids = keras.Input((T_V,), dtype="int32")
+    query = keras.layers.Embedding(20, 6, mask_zero=True)(query_ids)
+    value = keras.layers.Embedding(20, 6, mask_zero=True)(value_ids)
+    model = keras.Model(
+        [query_ids, value_ids],
+        LuongAttention(score="location")([query, value], return_attention_scores=True),
+    )
+    ids = [np.array([[1, 2, 3, 0, 0]] * 2), np.array([[4, 5, 6, 7, 0, 0, 0], [4, 0, 0, 0, 0, 0, 0]])]
+    before = [ops.convert_to_numpy(x) for x in model(ids)]
+    model.save(tmp_path / "location.keras")
+    after = [ops.convert_to_numpy(x) for x in keras.saving.load_model(tmp_path / "location.keras")(ids)]
+    for old, new in zip(before, after):
+        np.testing.assert_array_equal(old, new)
+    assert np.all(after[1][:, :, 4:] == 0.0) and np.all(after[1][1, :, 1:] == 0.0)  # padding
+
+
+def test_luong_location_needs_the_number_of_source_positions():
+    query, value = keras.Input((None, 6)), keras.Input((None, 6))
+    with pytest.raises(ValueError, match=r"location.*number of key steps.*\(None, None, 6\)"):
+        LuongAttention(score="location")([query, value])
+
+
 def test_luong_dot_with_different_depths_names_both_and_suggests_general(data):
     with pytest.raises(ValueError, match=rf"d_q={D_Q}.*d_k={D_K}.*general"):
         LuongAttention(score="dot")([data["query"], data["value"], data["key"]])
@@ -177,6 +248,7 @@ def test_luong_dot_with_different_depths_names_both_and_suggests_general(data):
         ({"score": "cosine"}, r"score 'cosine'.*'dot', 'general', 'concat'"),
         ({"score": "concat"}, r"units"),
         ({"score": "concat", "units": 4, "scale": True}, r"scale"),
+        ({"score": "location", "scale": True}, r"scale.*'location'"),
         ({"units": 0}, r"units.*0"),
     ],
 )
@@ -257,6 +329,61 @@ def test_local_p_matches_the_reference(data):
     check_context(context, weights, data)
 
 
+def test_local_p_unnormalised_is_luongs_window_softmax_times_the_gaussian(data):
+    layer = LocalAttention(window=2, mode="predictive", normalize=False)
+    context, weights, centers = attend(layer, data, return_centers=True)
+    scores = reference.general_score(data["query"], data["key"], weight(layer.score_kernel))
+    expected = reference.local_attention_weights(
+        scores, centers, 2, mask=data["value_mask"][:, None, :], normalize=False
+    )
+    np.testing.assert_allclose(weights, expected * data["query_mask"][:, :, None], atol=1e-5)
+    check_context(context, weights, data)
+    # Written out: the softmax over the window, then the Gaussian, no renormalisation.
+    distance = np.arange(T_V)[None, None, :] - centers[..., None]
+    inside = (np.abs(distance) <= 2) & data["value_mask"][:, None, :]
+    by_hand = reference.masked_softmax(scores, inside) * np.exp(-(distance**2) / 2.0)  # σ = 1
+    np.testing.assert_allclose(weights[0], by_hand[0], atol=1e-5)
+    real_rows = weights.sum(-1) > 0
+    assert np.all(weights.sum(-1)[real_rows] < 1.0)  # not a distribution, as in the paper
+
+
+def test_local_m_ignores_normalize(data):
+    renormalised, luong = (LocalAttention(window=2, mode="monotonic", normalize=n) for n in (True, False))
+    _, weights = attend(renormalised, data)
+    luong.build([data["query"].shape, data["value"].shape, data["key"].shape])
+    luong.set_weights(renormalised.get_weights())
+    np.testing.assert_array_equal(attend(luong, data)[1], weights)
+
+
+def test_local_m_query_start_centres_one_step_at_a_time(data):
+    # Step-by-step decoding hands the layer one query at a time: query_start says which.
+    layer = LocalAttention(window=1, mode="monotonic")
+    _, weights, centers = attend(layer, data, return_centers=True)
+    for step in range(T_Q):
+        outputs = layer(
+            [data["query"][:, step : step + 1], data["value"], data["key"]],
+            mask=[None, data["value_mask"]],
+            return_attention_scores=True,
+            return_centers=True,
+            query_start=step,
+        )
+        _, step_weights, step_centers = (ops.convert_to_numpy(x) for x in outputs)
+        np.testing.assert_array_equal(step_centers[:, 0], centers[:, step])
+        real = data["query_mask"][:, step]
+        np.testing.assert_allclose(step_weights[real, 0], weights[real, step], atol=1e-6)
+    # One start per example works too.
+    starts = np.array([2, 0, 1])
+    centers_per_example = layer.predict_centers(
+        [data["query"][:, :1], data["value"], data["key"]],
+        mask=[None, data["value_mask"]],
+        query_start=starts,
+    )
+    lengths = data["value_mask"].sum(-1)
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(centers_per_example)[:, 0], np.minimum(starts, np.maximum(lengths - 1, 0))
+    )
+
+
 @pytest.mark.parametrize("mode", ["monotonic", "predictive"])
 def test_local_weights_vanish_outside_the_window_and_centres_stay_in_the_source(mode):
     rng = np.random.default_rng(5)
@@ -309,6 +436,8 @@ def test_local_p_trains_its_centre_predictor(data):
         ({"window": -1, "mode": "monotonic"}, r"window.*-1"),
         ({"window": 2.0, "mode": "monotonic"}, r"window.*2\.0"),
         ({"window": 2, "mode": "global"}, r"mode 'global'.*'monotonic', 'predictive'"),
+        ({"window": 2, "mode": "predictive", "score": "location"}, r"score 'location'.*'concat'"),
+        ({"window": 2, "mode": "predictive", "normalize": "no"}, r"normalize.*'no'"),
     ],
 )
 def test_local_bad_options_say_what_was_expected(options, message):

@@ -5,7 +5,7 @@ import keras
 from keras import ops
 
 from attncourse import data, models
-from attncourse.layers import BahdanauAttention, LuongAttention, MonotonicAttention
+from attncourse.layers import BahdanauAttention, LocalAttention, LuongAttention, MonotonicAttention
 
 SOURCE_LENGTH = 9
 
@@ -61,6 +61,33 @@ def test_step_by_step_decoding_matches_teacher_forcing(toy, kind, bidirectional)
             decoder_input[:, step], state, encoder_states, source_mask, previous_weights=weights,
             monotonic_mode="soft")
         np.testing.assert_allclose(ops.convert_to_numpy(step_logits), logits[:, step], atol=1e-4)
+
+
+def test_local_m_decoding_step_by_step_matches_teacher_forcing(toy):
+    # Local-m centres step i's window on source position i: decode_step must pass the step
+    # on, or every step would look around position 0.
+    pairs, arrays = toy
+    keras.utils.set_random_seed(0)
+    model = models.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=SOURCE_LENGTH,
+                              embedding_dim=6, units=10, attention=LocalAttention(1, "monotonic"))
+    source, decoder_input = arrays["source"], arrays["decoder_input"]
+    logits, weights = (ops.convert_to_numpy(x) for x in model([source, decoder_input], return_attention_scores=True))
+    encoder_states, state, source_mask = model.encode(source)
+    for step in range(6):
+        step_logits, state, step_weights = model.decode_step(
+            decoder_input[:, step], state, encoder_states, source_mask, step=step)
+        real = decoder_input[:, step] != data.PAD  # teacher forcing stops at the padding
+        np.testing.assert_allclose(ops.convert_to_numpy(step_logits)[real], logits[real, step], atol=1e-4)
+        np.testing.assert_allclose(ops.convert_to_numpy(step_weights)[real], weights[real, step], atol=1e-5)
+    with pytest.raises(ValueError, match="step"):
+        model.decode_step(decoder_input[:, 0], state, encoder_states, source_mask)
+    # Greedy decoding passes the step too: its weights are the teacher-forced weights of
+    # its own output.
+    tokens, greedy_weights = models.greedy_decode(model, source, max_length=6)
+    fed = np.concatenate([np.full((len(source), 1), data.START), tokens[:, :-1]], axis=1)
+    _, forced = model([source, fed], return_attention_scores=True)
+    real = fed != data.PAD
+    np.testing.assert_allclose(greedy_weights[real], ops.convert_to_numpy(forced)[real], atol=1e-4)
 
 
 @pytest.mark.parametrize("kind", ["none", "bahdanau"])

@@ -55,6 +55,22 @@ def check_rank(name, shape, rank, layer):
         )
 
 
+def sequence_depth(input_shape, layer):
+    """The feature depth of ``(batch, steps, features)`` inputs, which weights are built for.
+
+    Raises:
+        ValueError: the inputs are not of rank 3, or their last axis is unknown.
+    """
+    check_rank("inputs", input_shape, 3, layer)
+    depth = input_shape[-1]
+    if depth is None:
+        raise ValueError(
+            f"{layer}: the feature depth (last axis) of the inputs must be known, "
+            f"received shape {_shape_text(input_shape)}"
+        )
+    return depth
+
+
 def split_cross_inputs(inputs, layer):
     """Split ``[query, value]`` or ``[query, value, key]``; key defaults to value.
 

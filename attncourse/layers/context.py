@@ -12,7 +12,7 @@ gives zeros on a fully padded sentence. This layer scores each step with ONE num
 import keras
 from keras import ops
 
-from attncourse.layers.common import check_rank, check_step_mask, masked_softmax
+from attncourse.layers.common import check_step_mask, masked_softmax, sequence_depth
 
 
 @keras.saving.register_keras_serializable(package="attncourse")
@@ -73,13 +73,7 @@ class ContextAttention(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        check_rank("inputs", input_shape, 3, "ContextAttention")
-        depth = input_shape[-1]
-        if depth is None:
-            raise ValueError(
-                "ContextAttention: the feature depth (last axis) of the inputs must be known, "
-                f"received shape {tuple(input_shape)}"
-            )
+        depth = sequence_depth(input_shape, "ContextAttention")
         units = self.units or depth
         self.kernel = self.add_weight(
             name="kernel", shape=(depth, units), initializer="glorot_uniform"

@@ -1,4 +1,4 @@
-"""Luong et al.'s (2015) global attention: three ways to score a query against a key."""
+"""Luong et al.'s (2015) global attention: four ways to score a query against the keys."""
 
 import math
 
@@ -6,14 +6,14 @@ import keras
 from keras import ops
 
 from attncourse.layers.bahdanau import CrossAttention, additive_scores, check_units
-from attncourse.layers.common import check_option
+from attncourse.layers.common import check_option, masked_softmax
 
-LUONG_SCORES = ("dot", "general", "concat")
+LUONG_SCORES = ("dot", "general", "concat", "location")
 
 
 @keras.saving.register_keras_serializable(package="attncourse")
 class LuongAttention(CrossAttention):
-    """Global attention with Luong et al.'s (2015) scores: dot, general or concat.
+    """Global attention with Luong et al.'s (2015) scores: dot, general, concat or location.
 
     For queries ``q_i`` (the decoder's current state s_i), keys ``k_j`` and values ``v_j``
     (the encoder states h_j) and the value mask ``m_j``::
@@ -21,7 +21,15 @@ class LuongAttention(CrossAttention):
         dot:      e_ij = q_i^T k_j                      (needs d_q = d_k)
         general:  e_ij = q_i^T W_a k_j
         concat:   e_ij = w_a^T tanh(W_a [q_i; k_j])
+        location: e_ij = (W_a q_i)_j                    (j < L; the keys are not read)
         α_ij = m_j exp(e_ij) / Σ_j' m_j' exp(e_ij'),    c_i = Σ_j α_ij v_j
+
+    The location score is Luong et al.'s baseline without content, a_i = softmax(W_a s_i):
+    the decoder state alone predicts one logit per source *position*, so the layer needs
+    the number of positions L, which it takes from the static key length at build time.
+    Padding is masked like for the other scores. Keys longer than L (a longer source than
+    the layer was built for) give weight zero to the positions from L on, which have no
+    logit; shorter keys use the first T_v logits.
 
     With ``scale=True``, dot and general scores are divided by sqrt(d_k), as in the
     Transformer's scaled dot product: for entries of unit variance q^T k has variance
@@ -36,12 +44,14 @@ class LuongAttention(CrossAttention):
     equation's ``W x``): general has ``score_kernel`` W_a ``(d_q, d_k)``
     (``general_score(query, keys, W)``); concat has ``concat_kernel`` ``(d_q + d_k,
     units)`` and ``score_vector`` ``(units,)`` (``concat_score(query, keys, W, w)``);
+    location has ``location_kernel`` W_a ``(d_q, L)`` (``location_score(query, W)``);
     dot has no weights.
 
     Args:
-        score: ``"dot"``, ``"general"`` (default) or ``"concat"``.
+        score: ``"dot"``, ``"general"`` (default), ``"concat"`` or ``"location"``.
         units: hidden size of the concat score (required for concat, ignored otherwise).
-        scale: divide dot and general scores by sqrt(d_k) (not available for concat).
+        scale: divide dot and general scores by sqrt(d_k) (not available for concat and
+            location).
         **kwargs: standard layer arguments (``name``, ``dtype``, ...).
 
     Call arguments:
@@ -57,8 +67,9 @@ class LuongAttention(CrossAttention):
         summing to one over the real ones (zero rows for padded query steps).
 
     Raises:
-        ValueError: an unknown score, concat without units, scale with concat, or (at
-            build) dot with a query depth different from the key depth.
+        ValueError: an unknown score, concat without units, scale with concat or location,
+            or at build: dot with a query depth different from the key depth, location
+            with keys whose number of steps is not known (``None``).
 
     Example:
         >>> decoder_states = keras.random.normal((2, 5, 16))
@@ -85,9 +96,27 @@ class LuongAttention(CrossAttention):
                 f"{name}: scale=True divides dot and general scores by sqrt(d_k); "
                 "received score='concat', whose score is bounded by the tanh already"
             )
+        if scale and score == "location":
+            raise ValueError(
+                f"{name}: scale=True divides dot and general scores by sqrt(d_k); "
+                "received score='location', which does not read the keys"
+            )
         self.score = score
         self.units = units
         self.scale = scale
+
+    def build(self, input_shape):
+        if self.score == "location":
+            _, _, key_shape = self._input_shapes(input_shape)
+            if key_shape[1] is None:
+                raise ValueError(
+                    f"{type(self).__name__}: score='location' predicts one logit per source "
+                    "position, so it needs the number of key steps at build time; received "
+                    f"keys of shape {key_shape}. Give the source a fixed length, e.g. "
+                    "keras.Input((source_length,))"
+                )
+            self.location_length = key_shape[1]
+        super().build(input_shape)
 
     def build_weights(self, query_depth, key_depth):
         if self.score == "dot" and query_depth != key_depth:
@@ -109,8 +138,39 @@ class LuongAttention(CrossAttention):
             self.score_vector = self.add_weight(
                 name="score_vector", shape=(self.units,), initializer="glorot_uniform"
             )
+        elif self.score == "location":
+            self.location_kernel = self.add_weight(
+                name="location_kernel",
+                shape=(query_depth, self.location_length),
+                initializer="glorot_uniform",
+            )
+
+    def _location_scores(self, query, key):
+        """(W_a q_i)_j for j < T_v, and where j < L; positions from L on have no logit."""
+        logits = ops.matmul(query, ops.cast(self.location_kernel, query.dtype))  # (B, T_q, L)
+        length, steps = self.location_length, key.shape[1]
+        if steps == length:
+            return logits, None
+        positions = ops.arange(ops.shape(key)[1])
+        # Position j reads logit min(j, L − 1); the positions j ≥ L are masked out below.
+        logits = ops.take(logits, ops.minimum(positions, length - 1), axis=-1)
+        return logits, (positions < length)[None, None, :]
+
+    def attention_weights(self, query, key, value_mask):
+        if self.score != "location":
+            return super().attention_weights(query, key, value_mask)
+        scores, known = self._location_scores(query, key)
+        allowed = known
+        if value_mask is not None:
+            allowed = ops.expand_dims(ops.cast(value_mask, "bool"), 1)
+            if known is not None:
+                allowed = ops.logical_and(allowed, known)
+        return masked_softmax(scores, allowed)
 
     def scores(self, query, key):
+        if self.score == "location":
+            # Only the first L positions have a logit: attention_weights masks the rest.
+            return self._location_scores(query, key)[0]
         if self.score == "concat":
             query_depth = query.shape[-1]
             kernel = self.concat_kernel

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from attncourse.layers.common import check_rank, check_step_mask, masked_softmax
+from attncourse.layers.common import check_step_mask, masked_softmax, sequence_depth
 
 
 def hop_penalty(weights, mask=None):
@@ -106,13 +106,7 @@ class SelfAttentivePooling(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        check_rank("inputs", input_shape, 3, "SelfAttentivePooling")
-        depth = input_shape[-1]
-        if depth is None:
-            raise ValueError(
-                "SelfAttentivePooling: the feature depth (last axis) of the inputs must be "
-                f"known, received shape {tuple(input_shape)}"
-            )
+        depth = sequence_depth(input_shape, "SelfAttentivePooling")
         self.kernel_1 = self.add_weight(
             name="kernel_1", shape=(depth, self.units), initializer="glorot_uniform"
         )
