@@ -142,6 +142,28 @@ def test_bahdanau_translator_trains_under_xla_like_without(toy, bidirectional):
     np.testing.assert_allclose(losses[True], losses[False], rtol=1e-4)
 
 
+@pytest.mark.parametrize("kind", ["bahdanau", "luong"])
+def test_translator_trains_in_mixed_precision(toy, kind):
+    # The gpu profile may train in mixed_float16 (chapter 9): float16 computation inside the
+    # decoder's RNN loop too, float32 weights, a loss-scaled optimizer, finite losses.
+    pairs, arrays = toy
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        model = models.compile_translator(make(pairs, kind), learning_rate=1e-2)
+        history = model.fit([arrays["source"], arrays["decoder_input"]], arrays["decoder_target"],
+                            epochs=3, batch_size=12, verbose=0)
+        logits, weights = model([arrays["source"], arrays["decoder_input"]], return_attention_scores=True)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    assert type(model.optimizer).__name__ == "LossScaleOptimizer"
+    assert all(v.dtype == "float32" for v in model.trainable_variables)
+    assert np.all(np.isfinite(history.history["loss"])) and history.history["loss"][-1] < history.history["loss"][0]
+    row_sums = ops.convert_to_numpy(ops.sum(ops.cast(weights, "float32"), -1))
+    real = arrays["decoder_input"] != data.PAD  # padded target steps attend to nothing
+    np.testing.assert_allclose(row_sums[real], 1.0, atol=2e-3)
+    assert np.all(np.isfinite(ops.convert_to_numpy(ops.cast(logits, "float32"))))
+
+
 def test_saved_translator_reloads(toy, tmp_path):
     pairs, arrays = toy
     model = make(pairs, "bahdanau")
