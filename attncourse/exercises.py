@@ -25,6 +25,26 @@ class ExerciseFailed(AssertionError):
     """Raised by ``check(..., strict=True)`` when a solution does not pass."""
 
 
+class CheckResult:
+    """What :func:`check` returns: true when every case passed.
+
+    ``check`` has already printed ✓ or the hint, so in a notebook the result shows nothing
+    more (no stray ``True`` under the message); ``bool(result)`` or ``result.passed`` reads it.
+    """
+
+    def __init__(self, passed):
+        self.passed = bool(passed)
+
+    def __bool__(self):
+        return self.passed
+
+    def __repr__(self):
+        return f"CheckResult(passed={self.passed})"
+
+    def _ipython_display_(self):
+        pass  # the message printed by check is the display
+
+
 @dataclass(frozen=True)
 class Case:
     """One input of an exercise and the answer it must give."""
@@ -104,7 +124,7 @@ def check(exercise_id, fn, *, strict=False):
             not pass (solution cells use this, so running the notebook proves them).
 
     Returns:
-        True when every case passes, else False.
+        A :class:`CheckResult`, true when every case passes.
 
     Raises:
         KeyError: no exercise has this id (the message lists the ids there are).
@@ -130,9 +150,9 @@ def check(exercise_id, fn, *, strict=False):
             print(message)
             if strict:
                 raise ExerciseFailed(message)
-            return False
+            return CheckResult(False)
     print(f"✓ {header}: all {len(cases)} cases pass")
-    return True
+    return CheckResult(True)
 
 
 def _ordered_ids():

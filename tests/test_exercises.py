@@ -272,7 +272,7 @@ def test_every_registered_exercise_has_a_solution_here():
 
 @pytest.mark.parametrize("exercise_id", sorted(SOLUTIONS))
 def test_a_right_solution_gets_a_tick(exercise_id, capsys):
-    assert exercises.check(exercise_id, SOLUTIONS[exercise_id], strict=True) is True
+    assert exercises.check(exercise_id, SOLUTIONS[exercise_id], strict=True).passed is True
     assert capsys.readouterr().out.startswith("✓")
 
 
@@ -286,7 +286,7 @@ def raising_stub(*args):
 
 @pytest.mark.parametrize("stub", [ellipsis_stub, raising_stub])
 def test_a_stub_gets_a_hint_and_never_raises(stub, capsys):
-    assert exercises.check("3.1", stub) is False
+    assert exercises.check("3.1", stub).passed is False
     out = capsys.readouterr().out
     assert out.startswith("✗") and "case 1/" in out
     assert "not filled in" in out or "not implemented" in out
@@ -331,7 +331,7 @@ def test_an_exception_in_the_readers_code_becomes_a_hint(capsys):
     def broken(weights, values):
         return weights @ values[:2]
 
-    assert exercises.check("3.2", broken) is False
+    assert exercises.check("3.2", broken).passed is False
     assert "raised ValueError" in capsys.readouterr().out
 
 
@@ -351,7 +351,7 @@ def test_sampling_with_the_rng_drawn_in_another_order_gets_a_hint(capsys):
         u = rng.random(len(weights))[::-1]
         return np.argmax(np.cumsum(weights, axis=-1) > u[:, None], axis=-1)
 
-    assert exercises.check("1.4", reversed_draws) is False
+    assert exercises.check("1.4", reversed_draws).passed is False
     assert "✗" in capsys.readouterr().out
 
 
@@ -364,7 +364,7 @@ def test_mass_in_box_counting_only_whole_cells_gets_a_hint(capsys):
         inside[rows, cols] = True
         return weights[inside].sum() / inside.mean()
 
-    assert exercises.check("1.3", inside_cells_only) is False
+    assert exercises.check("1.3", inside_cells_only).passed is False
     assert "straddling" in capsys.readouterr().out
 
 
@@ -381,7 +381,7 @@ def test_a_forward_attention_that_forgets_to_renormalise_gets_a_hint(capsys):
             rows.append(previous)
         return np.array(rows)
 
-    assert exercises.check("5.4", unnormalised) is False
+    assert exercises.check("5.4", unnormalised).passed is False
     assert "case 1/" in capsys.readouterr().out
 
 
@@ -393,5 +393,13 @@ def test_a_hard_walk_that_may_move_left_gets_a_hint(capsys):
             alignment[i, stops[0] if stops.size else -1] = 1.0
         return alignment
 
-    assert exercises.check("5.3", restarts_each_step) is False
+    assert exercises.check("5.3", restarts_each_step).passed is False
     assert "✗" in capsys.readouterr().out
+
+
+def test_a_check_result_is_truthy_and_shows_nothing_more_in_a_notebook(capsys):
+    result = exercises.check("3.2", reference.context)
+    assert result and result.passed is True
+    assert "✓" in capsys.readouterr().out
+    assert result._ipython_display_() is None  # IPython shows nothing beyond the printed line
+    assert not exercises.check("3.2", lambda weights, values: weights)
