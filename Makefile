@@ -61,13 +61,16 @@ book-check: $(INSTALLED)
 # "??" or unresolved reference, no console error, no empty figure; screenshots in
 # _build/screens. Checks the no-execution build unless BOOK_HTML names another
 # (e.g. BOOK_HTML=_build/html after `make book`). Installs Chromium (as root) and a local
-# MathJax (npm) when missing, since the check runs offline.
+# MathJax (npm) and a Chinese font when missing, since the check runs offline.
 BOOK_HTML ?= _build/check/_build/html
 MATHJAX := _build/mathjax/node_modules/mathjax/es5
 check-book: $(INSTALLED)
 	@if [ "$(BOOK_HTML)" = "_build/check/_build/html" ]; then $(MAKE) --no-print-directory book-check; fi
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@# A font with Chinese glyphs, or the glossary's 中文 shows as boxes in the screenshots.
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq fonts-wqy-zenhei >/dev/null; } || echo "no Chinese font installed: 中文 shows as boxes in the screenshots"
 	@test -f $(MATHJAX)/tex-mml-chtml.js || npm install --silent --no-audit --no-fund --prefix _build/mathjax mathjax@3
 	$(BIN)/python tests/browser_check.py $(BOOK_HTML) --mathjax $(MATHJAX) --screens _build/screens
 
