@@ -1201,7 +1201,58 @@ import os
 import re
 import unicodedata
 
-UNKNOWN = "<unk>"  # the token that stands for every word outside a review vocabulary
+UNKNOWN = "<unk>"  # the token that stands for every word outside a real-text vocabulary
+
+
+def word_vocabulary(tokens, max_size=None):
+    """The ``max_size`` most frequent tokens, after :data:`UNKNOWN`, as a :class:`Vocabulary`.
+
+    The one vocabulary builder of the real-text loaders (reviews, sentence pairs, Python's
+    documentation).
+
+    Args:
+        tokens: an iterable of str.
+        max_size: the most words to keep besides :data:`UNKNOWN` (which gets id 3);
+            ``None`` keeps them all.
+
+    Returns:
+        A :class:`Vocabulary`: ``<unk>``, then the words, most frequent first (ties in
+        alphabetical order, so the result does not depend on the order of the tokens).
+
+    Raises:
+        ValueError: ``max_size`` is given and is not a positive integer.
+    """
+    if max_size is not None:
+        max_size = _check_integer("max_size", max_size, 1)
+    counts = {}
+    for token in tokens:
+        counts[token] = counts.get(token, 0) + 1
+    counts.pop(UNKNOWN, None)
+    for reserved in _RESERVED_TOKENS:
+        counts.pop(reserved, None)
+    ranked = sorted(counts, key=lambda word: (-counts[word], word))
+    return Vocabulary([UNKNOWN, *ranked[:max_size]])
+
+
+def encode_words(vocabulary, tokens):
+    """Word ids of ``tokens``; a token the vocabulary lacks becomes :data:`UNKNOWN`.
+
+    Args:
+        vocabulary: a :class:`Vocabulary` that holds :data:`UNKNOWN`.
+        tokens: a sequence of str.
+
+    Returns:
+        A 1-D int32 array, one id per token.
+
+    Raises:
+        ValueError: the vocabulary has no :data:`UNKNOWN`.
+    """
+    if UNKNOWN not in vocabulary:
+        raise ValueError(f"the vocabulary must contain {UNKNOWN!r} for the words it does not know")
+    unknown = vocabulary.id(UNKNOWN)
+    ids = [vocabulary.id(token) if token in vocabulary else unknown for token in tokens]
+    return np.array(ids, dtype=np.int32)
+
 
 # The planted reviews' words. A verdict marker names the sentence that decides the label;
 # opinion words (positive or negative) also appear in other sentences, where they decide
@@ -1422,14 +1473,7 @@ def review_vocabulary(tokenised_reviews, max_size=20000):
         ValueError: ``max_size`` is not a positive integer.
     """
     max_size = _check_integer("max_size", max_size, 1)
-    counts = {}
-    for review in tokenised_reviews:
-        for sentence in review:
-            for word in sentence:
-                counts[word] = counts.get(word, 0) + 1
-    counts.pop(UNKNOWN, None)
-    ranked = sorted(counts, key=lambda word: (-counts[word], word))
-    return Vocabulary([UNKNOWN, *ranked[:max_size]])
+    return word_vocabulary((word for review in tokenised_reviews for sentence in review for word in sentence), max_size)
 
 
 def review_documents(texts, labels, *, vocabulary=None, max_vocabulary=20000, max_sentences=15, max_words=30):
@@ -1466,13 +1510,12 @@ def review_documents(texts, labels, *, vocabulary=None, max_vocabulary=20000, ma
         vocabulary = review_vocabulary(tokenised, max_vocabulary)
     elif UNKNOWN not in vocabulary:
         raise ValueError(f"the vocabulary must contain {UNKNOWN!r} for words it does not know")
-    unknown = vocabulary.id(UNKNOWN)
 
     ids = np.zeros((len(texts), max_sentences, max_words), dtype=np.int32)
     for k, review in enumerate(tokenised):
         for s, sentence in enumerate(review[:max_sentences]):
-            row = [vocabulary.id(word) if word in vocabulary else unknown for word in sentence[:max_words]]
-            ids[k, s, : len(row)] = row
+            words = sentence[:max_words]
+            ids[k, s, : len(words)] = encode_words(vocabulary, words)
     return Documents(ids, labels, np.full(len(texts), -1, dtype=np.int64), vocabulary)
 
 
@@ -1631,15 +1674,7 @@ def sentence_vocabulary(sentences, max_size=None):
     Raises:
         ValueError: ``max_size`` is given and is not a positive integer.
     """
-    if max_size is not None:
-        max_size = _check_integer("max_size", max_size, 1)
-    counts = {}
-    for sentence in sentences:
-        for token in sentence:
-            counts[token] = counts.get(token, 0) + 1
-    counts.pop(UNKNOWN, None)
-    ranked = sorted(counts, key=lambda token: (-counts[token], token))
-    return Vocabulary([UNKNOWN, *ranked[:max_size]])
+    return word_vocabulary(itertools.chain.from_iterable(sentences), max_size)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -1678,11 +1713,6 @@ class SentencePairs(_PairLists):
             f"SentencePairs({len(self)} pairs{lengths}, "
             f"{len(self.source_vocab)} source / {len(self.target_vocab)} target tokens, no gold alignment)"
         )
-
-
-def _encode_with_unknown(vocabulary, tokens):
-    unknown = vocabulary.id(UNKNOWN)
-    return np.array([vocabulary.id(token) if token in vocabulary else unknown for token in tokens], dtype=np.int32)
 
 
 def read_sentence_pairs(path, *, limit=None, max_length=None, max_vocabulary=None, columns=(0, 1),
@@ -1757,8 +1787,8 @@ def read_sentence_pairs(path, *, limit=None, max_length=None, max_vocabulary=Non
     if target_vocab is None:
         target_vocab = sentence_vocabulary(targets, max_vocabulary)
     return SentencePairs(
-        [_encode_with_unknown(source_vocab, s) for s in sources],
-        [_encode_with_unknown(target_vocab, t) for t in targets],
+        [encode_words(source_vocab, s) for s in sources],
+        [encode_words(target_vocab, t) for t in targets],
         source_vocab,
         target_vocab,
     )
@@ -2060,51 +2090,6 @@ def python_docs_text():
     from pydoc_data.topics import topics
 
     return "\n\n".join(topics[name] for name in sorted(topics))
-
-
-def word_vocabulary(tokens, max_size):
-    """The ``max_size`` most frequent tokens, after :data:`UNKNOWN`, as a :class:`Vocabulary`.
-
-    Args:
-        tokens: a sequence of str.
-        max_size: the most words to keep besides :data:`UNKNOWN` (which gets id 3).
-
-    Returns:
-        A :class:`Vocabulary`: ``<unk>``, then the words, most frequent first (ties in
-        alphabetical order, so the result does not depend on the order of the tokens).
-
-    Raises:
-        ValueError: ``max_size`` is not a positive integer.
-    """
-    max_size = _check_integer("max_size", max_size, 1)
-    counts = {}
-    for token in tokens:
-        counts[token] = counts.get(token, 0) + 1
-    counts.pop(UNKNOWN, None)
-    for reserved in _RESERVED_TOKENS:
-        counts.pop(reserved, None)
-    ranked = sorted(counts, key=lambda word: (-counts[word], word))
-    return Vocabulary([UNKNOWN, *ranked[:max_size]])
-
-
-def encode_words(vocabulary, tokens):
-    """Word ids of ``tokens``; a token the vocabulary lacks becomes :data:`UNKNOWN`.
-
-    Args:
-        vocabulary: a :class:`Vocabulary` that holds :data:`UNKNOWN`.
-        tokens: a sequence of str.
-
-    Returns:
-        A 1-D int32 array, one id per token.
-
-    Raises:
-        ValueError: the vocabulary has no :data:`UNKNOWN`.
-    """
-    if UNKNOWN not in vocabulary:
-        raise ValueError(f"the vocabulary must contain {UNKNOWN!r} for the words it does not know")
-    unknown = vocabulary.id(UNKNOWN)
-    ids = [vocabulary.id(token) if token in vocabulary else unknown for token in tokens]
-    return np.array(ids, dtype=np.int32)
 
 
 def language_model_windows(ids, length, context=0):

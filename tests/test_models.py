@@ -164,13 +164,17 @@ def test_translator_trains_in_mixed_precision(toy, kind):
     assert np.all(np.isfinite(ops.convert_to_numpy(ops.cast(logits, "float32"))))
 
 
-def test_saved_translator_reloads(toy, tmp_path):
+@pytest.mark.parametrize("kind", ["bahdanau", "monotonic"])
+def test_saved_translator_reloads(toy, tmp_path, kind):
     pairs, arrays = toy
-    model = make(pairs, "bahdanau")
+    model = make(pairs, kind)
     inputs = [arrays["source"], arrays["decoder_input"]]
     before = ops.convert_to_numpy(model(inputs))
-    model.save(tmp_path / "translator.keras")
-    reloaded = keras.saving.load_model(tmp_path / "translator.keras")
+    model.save(tmp_path / f"{kind}.keras")
+    reloaded = keras.saving.load_model(tmp_path / f"{kind}.keras")
+    assert type(reloaded.attention) is type(model.attention) and reloaded.feed_context is model.feed_context
+    if kind == "monotonic":
+        assert isinstance(reloaded.attention, MonotonicAttention) and reloaded.feed_context is False
     np.testing.assert_allclose(ops.convert_to_numpy(reloaded(inputs)), before, atol=1e-6)
 
 
@@ -227,16 +231,6 @@ def test_attention_after_the_decoder_reads_sources_longer_than_built_for(toy, ki
     assert result["count"] == [len(longer)]
     assert result["weights"].shape[-1] == 2 * SOURCE_LENGTH
 
-
-def test_saved_monotonic_translator_reloads(toy, tmp_path):
-    pairs, arrays = toy
-    model = make(pairs, "monotonic")
-    inputs = [arrays["source"], arrays["decoder_input"]]
-    before = ops.convert_to_numpy(model(inputs))
-    model.save(tmp_path / "monotonic.keras")
-    reloaded = keras.saving.load_model(tmp_path / "monotonic.keras")
-    assert isinstance(reloaded.attention, MonotonicAttention) and reloaded.feed_context is False
-    np.testing.assert_allclose(ops.convert_to_numpy(reloaded(inputs)), before, atol=1e-6)
 
 
 def test_monotonic_translator_declines_xla_and_still_trains(toy):
