@@ -14,11 +14,7 @@ from keras import ops
 
 from attncourse import reference
 from attncourse.layers import BahdanauAttention, LocalAttention, LuongAttention, MonotonicAttention
-
-# The gradient and XLA checks use TensorFlow directly; the rest runs on every backend.
-tensorflow_only = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="uses tf.GradientTape / XLA"
-)
+from tests.layer_harness import gradients
 
 BATCH, T_Q, T_V = 3, 5, 7
 D_Q, D_K, D_V = 6, 4, 3
@@ -414,19 +410,21 @@ def test_local_weights_vanish_outside_the_window_and_centres_stay_in_the_source(
     )
 
 
-@tensorflow_only
-def test_local_p_trains_its_centre_predictor(data):
-    import tensorflow as tf
+def cross_inputs(data):
+    return [data["query"], data["value"], data["key"]]
 
+
+def test_local_p_trains_its_centre_predictor(data):
     layer = LocalAttention(window=2, mode="predictive")
-    with tf.GradientTape() as tape:
-        context = layer(
-            [data["query"], data["value"], data["key"]], mask=[None, data["value_mask"]]
-        )
-        loss = tf.reduce_sum(context[..., 0])
-    gradients = tape.gradient(loss, [layer.center_kernel, layer.center_vector])
-    for gradient in gradients:
-        assert gradient is not None and np.any(ops.convert_to_numpy(gradient) != 0.0)
+    attend(layer, data)  # build
+
+    def loss(call, inputs):
+        return ops.sum(call(inputs, mask=[None, data["value_mask"]])[..., 0])
+
+    grads = dict(zip([v.path for v in layer.trainable_weights], gradients(layer, loss, cross_inputs(data))))
+    for variable in (layer.center_kernel, layer.center_vector):
+        gradient = grads[variable.path]
+        assert gradient is not None and np.any(gradient != 0.0)
 
 
 @pytest.mark.parametrize(
@@ -583,47 +581,40 @@ def test_monotonic_step_can_decode_hard_with_a_soft_layer(data):
         )
 
 
-@tensorflow_only
 def test_monotonic_soft_trains_every_weight(data):
-    import tensorflow as tf
-
     layer = MonotonicAttention(units=5)
-    with tf.GradientTape() as tape:
-        context = layer(
-            [data["query"], data["value"], data["key"]], mask=[None, data["value_mask"]]
-        )
-        loss = tf.reduce_sum(context[..., 0] ** 2)
-    gradients = tape.gradient(loss, layer.trainable_weights)
+    attend(layer, data)  # build
+
+    def loss(call, inputs):
+        return ops.sum(call(inputs, mask=[None, data["value_mask"]])[..., 0] ** 2)
+
     assert [v.name for v in layer.trainable_weights] == [
         "query_kernel",
         "key_kernel",
         "score_vector",
         "score_bias",
     ]
-    for gradient in gradients:
-        gradient = ops.convert_to_numpy(gradient)
+    weight_grads = gradients(layer, loss, cross_inputs(data))[: len(layer.trainable_weights)]
+    for gradient in weight_grads:
         assert np.all(np.isfinite(gradient)) and np.any(gradient != 0.0)
 
 
-@tensorflow_only
 def test_monotonic_saturated_probabilities_keep_rows_and_gradients_finite(data):
-    import tensorflow as tf
-
     # Scaled inputs push p to exactly 0 or 1, where a plain cumprod has NaN gradients.
     layer = MonotonicAttention(units=5, init_bias=0.0)
-    query = tf.constant(data["query"] * 300.0)
-    with tf.GradientTape() as tape:
-        tape.watch(query)
-        context, alignment = layer(
-            [query, data["value"], data["key"]],
-            mask=[None, data["value_mask"]],
-            return_attention_scores=True,
-        )
-        loss = tf.reduce_sum(context**2)
-    alignment = ops.convert_to_numpy(alignment)
-    np.testing.assert_allclose(alignment[:2].sum(-1), 1.0, atol=1e-5)
-    for gradient in tape.gradient(loss, [query, *layer.trainable_weights]):
-        assert np.all(np.isfinite(ops.convert_to_numpy(gradient)))
+    data = {**data, "query": data["query"] * 300.0}
+    _, alignment = layer(
+        cross_inputs(data), mask=[None, data["value_mask"]], return_attention_scores=True
+    )
+    np.testing.assert_allclose(ops.convert_to_numpy(alignment)[:2].sum(-1), 1.0, atol=1e-5)
+
+    def loss(call, inputs):
+        return ops.sum(call(inputs, mask=[None, data["value_mask"]]) ** 2)
+
+    grads = gradients(layer, loss, cross_inputs(data))
+    query_grad = grads[len(layer.trainable_weights)]
+    for gradient in [*grads[: len(layer.trainable_weights)], query_grad]:
+        assert gradient is not None and np.all(np.isfinite(gradient))
 
 
 @pytest.mark.parametrize(
@@ -639,12 +630,20 @@ def test_monotonic_bad_options_say_what_was_expected(options, message):
         MonotonicAttention(**options)
 
 
-@tensorflow_only
-def test_monotonic_runs_under_xla():
-    import tensorflow as tf
-
+@pytest.mark.skipif(
+    keras.backend.backend() not in ("tensorflow", "jax"), reason="XLA: TensorFlow and JAX only"
+)
+def test_monotonic_forward_runs_under_xla():
     layer = MonotonicAttention(units=4)
     query, value = np.ones((2, 3, 5), "float32"), np.ones((2, 4, 5), "float32")
     eager = ops.convert_to_numpy(layer([query, value]))
-    compiled = tf.function(lambda q, v: layer([q, v]), jit_compile=True)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        compiled = tf.function(lambda q, v: layer([q, v]), jit_compile=True)
+    else:
+        import jax
+
+        trainable = [v.value for v in layer.trainable_weights]
+        compiled = jax.jit(lambda q, v: layer.stateless_call(trainable, [], [q, v])[0])
     np.testing.assert_allclose(ops.convert_to_numpy(compiled(query, value)), eager, atol=1e-5)
