@@ -69,8 +69,21 @@ def _feed_forward(depth, hidden):
     return keras.Sequential([keras.layers.Dense(hidden, activation="relu"), keras.layers.Dense(depth)])
 
 
+class _Block(keras.layers.Layer):
+    """What the encoder and decoder blocks share: their sizes, checked, and their config."""
+
+    def __init__(self, depth, heads, hidden, **kwargs):
+        super().__init__(**kwargs)
+        if depth % heads:
+            raise ValueError(f"depth must be divisible by heads, got depth={depth} and heads={heads}")
+        self.depth, self.heads, self.hidden = depth, heads, hidden
+
+    def get_config(self):
+        return {**super().get_config(), "depth": self.depth, "heads": self.heads, "hidden": self.hidden}
+
+
 @keras.saving.register_keras_serializable(package="attncourse")
-class EncoderBlock(keras.layers.Layer):
+class EncoderBlock(_Block):
     """One Transformer encoder layer: self-attention, then a position-wise network.
 
     Pre-norm residuals, as in nanoGPT: ``x + attention(norm(x))`` then
@@ -92,10 +105,7 @@ class EncoderBlock(keras.layers.Layer):
     """
 
     def __init__(self, depth, heads, hidden, **kwargs):
-        super().__init__(**kwargs)
-        if depth % heads:
-            raise ValueError(f"depth must be divisible by heads, got depth={depth} and heads={heads}")
-        self.depth, self.heads, self.hidden = depth, heads, hidden
+        super().__init__(depth, heads, hidden, **kwargs)
         self.attention_norm = keras.layers.LayerNormalization(epsilon=1e-6)
         self.attention = keras.layers.MultiHeadAttention(heads, key_dim=depth // heads)
         self.feed_forward_norm = keras.layers.LayerNormalization(epsilon=1e-6)
@@ -110,12 +120,9 @@ class EncoderBlock(keras.layers.Layer):
         x = x + self.feed_forward(self.feed_forward_norm(x))
         return (x, weights) if return_attention_scores else x
 
-    def get_config(self):
-        return {**super().get_config(), "depth": self.depth, "heads": self.heads, "hidden": self.hidden}
-
 
 @keras.saving.register_keras_serializable(package="attncourse")
-class DecoderBlock(keras.layers.Layer):
+class DecoderBlock(_Block):
     """One Transformer decoder layer: causal self-attention, cross-attention, feed-forward.
 
     Args:
@@ -136,10 +143,7 @@ class DecoderBlock(keras.layers.Layer):
     """
 
     def __init__(self, depth, heads, hidden, **kwargs):
-        super().__init__(**kwargs)
-        if depth % heads:
-            raise ValueError(f"depth must be divisible by heads, got depth={depth} and heads={heads}")
-        self.depth, self.heads, self.hidden = depth, heads, hidden
+        super().__init__(depth, heads, hidden, **kwargs)
         self.self_attention_norm = keras.layers.LayerNormalization(epsilon=1e-6)
         self.self_attention = keras.layers.MultiHeadAttention(heads, key_dim=depth // heads)
         self.cross_attention_norm = keras.layers.LayerNormalization(epsilon=1e-6)
@@ -161,9 +165,6 @@ class DecoderBlock(keras.layers.Layer):
         x = x + attended
         x = x + self.feed_forward(self.feed_forward_norm(x))
         return (x, self_weights, cross_weights) if scores else x
-
-    def get_config(self):
-        return {**super().get_config(), "depth": self.depth, "heads": self.heads, "hidden": self.hidden}
 
 
 @keras.saving.register_keras_serializable(package="attncourse")

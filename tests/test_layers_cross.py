@@ -39,8 +39,12 @@ def data():
     )
 
 
+def cross_inputs(data):
+    return [data["query"], data["value"], data["key"]]
+
+
 def attend(layer, data, key=True, **kwargs):
-    inputs = [data["query"], data["value"], data["key"]] if key else [data["query"], data["value"]]
+    inputs = cross_inputs(data) if key else [data["query"], data["value"]]
     outputs = layer(
         inputs,
         mask=[data["query_mask"], data["value_mask"]],
@@ -235,7 +239,7 @@ def test_luong_location_needs_the_number_of_source_positions():
 
 def test_luong_dot_with_different_depths_names_both_and_suggests_general(data):
     with pytest.raises(ValueError, match=rf"d_q={D_Q}.*d_k={D_K}.*general"):
-        LuongAttention(score="dot")([data["query"], data["value"], data["key"]])
+        LuongAttention(score="dot")(cross_inputs(data))
 
 
 @pytest.mark.parametrize(
@@ -410,10 +414,6 @@ def test_local_weights_vanish_outside_the_window_and_centres_stay_in_the_source(
     )
 
 
-def cross_inputs(data):
-    return [data["query"], data["value"], data["key"]]
-
-
 def test_local_p_trains_its_centre_predictor(data):
     layer = LocalAttention(window=2, mode="predictive")
     attend(layer, data)  # build
@@ -534,7 +534,7 @@ def test_monotonic_leftover_mass_goes_to_the_last_real_position(data):
 @pytest.mark.parametrize("mode", ["soft", "hard"])
 def test_monotonic_step_by_step_decoding_reproduces_the_full_call(data, mode):
     layer = MonotonicAttention(units=5, mode=mode, init_bias=0.0)
-    inputs = [data["query"], data["value"], data["key"]]
+    inputs = cross_inputs(data)
     context, alignment = layer(
         inputs, mask=[None, data["value_mask"]], return_attention_scores=True
     )
@@ -562,7 +562,7 @@ def test_monotonic_step_can_decode_hard_with_a_soft_layer(data):
     attend(hard, data)  # builds the layer, so that the soft layer's weights can be copied in
     hard.set_weights(soft.get_weights())
     _, hard_alignment = hard(
-        [data["query"], data["value"], data["key"]],
+        cross_inputs(data),
         mask=[None, data["value_mask"]],
         return_attention_scores=True,
     )
