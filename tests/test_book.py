@@ -12,6 +12,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPOSITORY = CONFIG["repository"]["url"].rstrip("/")
 OWNER_REPO = REPOSITORY.split("github.com/")[1]
+# The branch where Colab opens the notebooks: the Colab copies (tools/colab.py) are published
+# there, and the book's launch buttons use it too.
+COLAB_BRANCH = CONFIG["repository"]["branch"]
 # The course's version: Colab installs the package at the matching tag, v<version>, so a
 # notebook always gets the helpers it was written for (a release pushes that tag).
 VERSION = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
@@ -85,7 +88,9 @@ def test_notebook_is_committed_without_outputs(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_has_a_colab_badge_for_itself(path):
-    badge = f"https://colab.research.google.com/github/{OWNER_REPO}/blob/main/notebooks/{path.name}"
+    # The badge opens the Colab copy of the notebook, on the branch the launch buttons use.
+    assert COLAB_BRANCH == "colab", "_config.yml: repository.branch is the branch of the Colab copies"
+    badge = f"https://colab.research.google.com/github/{OWNER_REPO}/blob/{COLAB_BRANCH}/notebooks/{path.name}"
     markdown = [cell_source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown"]
     assert any(badge in text and "colab-badge.svg" in text for text in markdown[:3]), (
         f"the first markdown cells need the badge linking to {badge}")
@@ -106,6 +111,12 @@ def test_setup_cell_installs_only_on_colab_from_the_configured_repository(path):
     assert f"git+{REPOSITORY}" in setup, f"the setup cell installs from {REPOSITORY} (_config.yml)"
     pinned = f'"attncourse @ git+{REPOSITORY}@v{VERSION}"'
     assert pinned in setup, f"the setup cell installs the course's version: {pinned} (pyproject.toml)"
+    # On Colab without a GPU it says how to get one, before the install, and does not import
+    # TensorFlow to find out (tests/test_colab.py runs it with and without a GPU).
+    hints = [i for i, line in enumerate(lines) if "Runtime → Change runtime type → GPU" in line]
+    assert len(hints) == 1 and guard < hints[0] < installs[0] and lines[hints[0]].startswith((" ", "\t")), (
+        "inside the Colab block and before the install, the setup cell prints how to switch to a GPU")
+    assert "nvidia-smi" in setup and not re.search(r"^\s*(import|from)\s+(tensorflow|keras)", setup, re.M)
 
 
 def test_the_package_and_the_project_have_one_version():
