@@ -11,18 +11,27 @@ INSTALLED := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 
-# Notebooks under test: every chapter, or NOTEBOOKS="notebooks/03_bahdanau.ipynb".
-NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb))
+# The Colab copies of the notebooks (`make colab`, tools/colab.py): MyST made plain Markdown,
+# the code cells unchanged. The publish workflow pushes them to the branch `colab`.
+COLAB_DIR := _build/colab/notebooks
+# Notebooks under test: the Colab copy of every chapter (their code is the originals' code,
+# which tests/test_colab.py checks, so this runs the chapters and proves the copies run), or
+# NOTEBOOKS="notebooks/03_bahdanau.ipynb" (an original) or "$(COLAB_DIR)/03_bahdanau.ipynb".
+NOTEBOOKS ?= $(patsubst notebooks/%,$(COLAB_DIR)/%,$(sort $(wildcard notebooks/*.ipynb)))
 # Seconds a single notebook cell may run under nbval before it counts as hung.
 CELL_TIMEOUT ?= 600
 
-.PHONY: help install test unit book-check check-book notebooks book test-backends exercises-page clean
+.PHONY: help install test unit book-check check-book notebooks book test-backends exercises-page clean lint-workflows release colab colab-parity
 
 help:
 	@echo "make test   unit tests, book build without execution (-W), notebooks under nbval (ci profile)"
 	@echo "make book   execute every notebook (cpu profile) and build the HTML book into _build/html"
 	@echo "make check-book  open every page in headless Chromium (screenshots in _build/screens)"
+	@echo "make colab  the Colab copies of the notebooks (plain Markdown, GPU runtime) in $(COLAB_DIR)"
 	@echo "make test-backends  the layer tests on the JAX and PyTorch backends"
+	@echo "make colab-parity  unit tests and notebooks (ci profile) on Colab's Python and versions (tools/colab-pins.txt), in .venv-colab"
+	@echo "make lint-workflows  actionlint on the GitHub workflows (make test runs it first)"
+	@echo "make release VERSION=x.y.z  bump the version everywhere (CHANGELOG.md needs its section first)"
 	@echo "make clean  remove _build (keeps .venv)"
 
 $(INSTALLED): pyproject.toml
@@ -34,11 +43,25 @@ $(INSTALLED): pyproject.toml
 install: $(INSTALLED)
 
 test: $(INSTALLED)
+	$(MAKE) --no-print-directory lint-workflows
 	$(MAKE) --no-print-directory unit
 	@if command -v chromium >/dev/null 2>&1; then $(MAKE) --no-print-directory check-book; \
 	else $(MAKE) --no-print-directory book-check; \
 	echo "chromium not found: pages not checked in a browser (make check-book installs it)"; fi
 	$(MAKE) --no-print-directory notebooks
+
+# The GitHub workflows (.github/workflows) checked by actionlint, with shellcheck on their
+# scripts when shellcheck is installed.
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+lint-workflows: $(INSTALLED)
+	$(BIN)/actionlint $(WORKFLOWS)
+
+# A release: tools/release.py bumps the version in pyproject.toml, attncourse/__init__.py,
+# CITATION.cff and the notebooks' setup cells, once CHANGELOG.md has the version's section,
+# and prints the git commands that commit and tag it (CONTRIBUTING.md, "Releases").
+release:
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 2; }
+	$(PYTHON) tools/release.py $(VERSION)
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
@@ -75,16 +98,73 @@ check-book: $(INSTALLED)
 	$(BIN)/python tests/browser_check.py $(BOOK_HTML) --mathjax $(MATHJAX) --screens _build/screens
 
 # Every notebook top to bottom through nbval, in the ci profile unless ATTNCOURSE_PROFILE says otherwise.
+# Copies under $(COLAB_DIR) are made afresh first.
 notebooks: $(INSTALLED)
 ifeq ($(strip $(NOTEBOOKS)),)
 	@echo "no notebooks under notebooks/ yet: nothing to run through nbval"
 else
+	$(if $(filter $(COLAB_DIR)/%,$(NOTEBOOKS)),$(MAKE) --no-print-directory colab)
 	ATTNCOURSE_PROFILE=$${ATTNCOURSE_PROFILE:-ci} $(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) --durations=0 $(NOTEBOOKS)
 endif
+
+# The Colab copy of every notebook, in $(COLAB_DIR) (tools/colab.py says what changes).
+colab: $(INSTALLED)
+	$(BIN)/python tools/colab.py $(COLAB_DIR)
 
 # The layer tests again on the JAX and PyTorch backends (installs CPU jax and torch into .venv).
 test-backends: $(INSTALLED)
 	bash tests/backends.sh
+
+# Colab parity: the unit tests and the notebooks (ci profile) again, in .venv-colab, with
+# Colab's Python (3.13) and the versions Colab pins (tools/colab-pins.txt, the only place they
+# live). The environment is made as a reader's is: Colab's pins, then the course as the
+# notebooks' setup cell installs it (the package and its declared dependencies, which may
+# upgrade a Colab package; editable here, so the notebooks import this tree), then the test
+# tools under a constraint that keeps every pinned package where the setup cell left it.
+# COLAB_PYTHON=python3.13 (a command or a path) skips the search for a Python 3.13, which
+# tries python3.13 on PATH, then pyenv's and uv's 3.13 installs.
+COLAB_PYTHON ?=
+COLAB_PYTHON_VERSION := 3.13
+COLAB_VENV := .venv-colab
+COLAB_BIN := $(COLAB_VENV)/bin
+COLAB_INSTALLED := $(COLAB_VENV)/.installed
+COLAB_PINS := tools/colab-pins.txt
+# What `make unit` and `make notebooks` need beyond the pins (jupyter-book brings the Sphinx
+# and docutils that tests/test_colab.py compares anchors with).
+COLAB_TEST_TOOLS := "nbval>=0.11" pyyaml "jupyter-book>=1.0,<2"
+
+$(COLAB_INSTALLED): pyproject.toml $(COLAB_PINS)
+	@set -e; py="$(COLAB_PYTHON)"; \
+	version_of() { "$$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null; }; \
+	if [ -n "$$py" ]; then \
+		found=$$(version_of "$$py") || { echo "colab-parity: COLAB_PYTHON=$$py does not run" >&2; exit 1; }; \
+		[ "$$found" = "$(COLAB_PYTHON_VERSION)" ] || { echo "colab-parity: COLAB_PYTHON=$$py is Python $$found, Colab runs $(COLAB_PYTHON_VERSION)" >&2; exit 1; }; \
+	else \
+		for candidate in python$(COLAB_PYTHON_VERSION) \
+			$$(pyenv root 2>/dev/null)/versions/$(COLAB_PYTHON_VERSION)*/bin/python$(COLAB_PYTHON_VERSION) \
+			$$(uv python find $(COLAB_PYTHON_VERSION) 2>/dev/null); do \
+			if [ "$$(version_of "$$candidate")" = "$(COLAB_PYTHON_VERSION)" ]; then py=$$candidate; break; fi; \
+		done; \
+		[ -n "$$py" ] || { echo "colab-parity: no Python $(COLAB_PYTHON_VERSION) found (Colab's; tried python$(COLAB_PYTHON_VERSION) on PATH, pyenv's and uv's installs). Install one (e.g. pyenv install $(COLAB_PYTHON_VERSION)) or name it: make colab-parity COLAB_PYTHON=/path/to/python$(COLAB_PYTHON_VERSION)" >&2; exit 1; }; \
+	fi; \
+	echo "colab-parity: creating $(COLAB_VENV) with $$py"; \
+	rm -rf $(COLAB_VENV); \
+	"$$py" -m venv $(COLAB_VENV)
+	$(COLAB_BIN)/python -m pip install --quiet --upgrade pip
+	$(COLAB_BIN)/python -m pip install --quiet --requirement $(COLAB_PINS)
+	$(COLAB_BIN)/python -m pip install --quiet --editable .
+	@# The pinned packages as the setup cell left them, as constraints for the test tools.
+	names=$$(sed -n 's/^\([A-Za-z0-9][A-Za-z0-9_.-]*\)==.*/\1/p' $(COLAB_PINS) | sed 's/[-_.]/[-_.]/g' | paste -sd'|'); \
+	$(COLAB_BIN)/python -m pip freeze | grep -iE "^($$names)==" > $(COLAB_VENV)/constraints.txt
+	$(COLAB_BIN)/python -m pip install --quiet --constraint $(COLAB_VENV)/constraints.txt $(COLAB_TEST_TOOLS)
+	touch $@
+
+colab-parity: $(COLAB_INSTALLED)
+	@$(COLAB_BIN)/python -c 'import sys, tensorflow as tf, keras, numpy; print("colab-parity: Python %s, TensorFlow %s, Keras %s, NumPy %s" % (sys.version.split()[0], tf.__version__, keras.__version__, numpy.__version__))'
+	@# The targets of `make test`, run with .venv-colab's python; INSTALLED= (nothing) keeps
+	@# them from making .venv, which the parity run does not need.
+	$(MAKE) --no-print-directory unit BIN=$(COLAB_BIN) INSTALLED=
+	$(MAKE) --no-print-directory notebooks BIN=$(COLAB_BIN) INSTALLED=
 
 # Execute every notebook in the cpu profile (cached by jupyter-cache) and build the HTML.
 book: $(INSTALLED)

@@ -28,6 +28,29 @@ def check_units(units, layer, allow_none=False):
         raise ValueError(f"{layer}: units must be {expected}, received {units!r}")
 
 
+def times_matrix(x, matrix):
+    """``x @ matrix`` for ``x`` of shape ``(..., d)`` and ``matrix`` ``(d, n)``, as one 2-D matmul.
+
+    The rows of ``x`` are flattened into one ``(rows, d)`` matrix, multiplied, and the
+    result is given back its leading axes: ``(..., n)``.
+
+    Why not ``ops.matmul(x, matrix)``: Keras before 3.15 sends a rank > 2 tensor times a
+    matrix to TensorFlow's broadcasting batch matmul (BatchMatMulV2), and the oneDNN
+    kernel of that op on CPU (TensorFlow 2.20 and 2.21) writes past its output when the
+    left operand's batch shape has a 1 after a larger axis, as ``(B, 1, T_v, u)`` in
+    :func:`additive_scores` when ``T_q = 1``: every step of ``ContextFeedingCell`` and
+    of greedy decoding. The heap is corrupted and Python dies (segfault or abort) a
+    little later; this is what Colab's TensorFlow 2.20 with Keras 3.13 did on CPU.
+    ``ops.tensordot`` avoids that kernel too, but on TensorFlow 2.20 its transpose cannot
+    be differentiated under XLA inside an RNN (its permutation is not a compile-time
+    constant). Keras >= 3.15 computes ``ops.matmul(x, matrix)`` as ``tf.tensordot``,
+    that is, as this same reshape and 2-D matmul, so the numbers there do not change.
+    """
+    shape = ops.shape(x)
+    product = ops.matmul(ops.reshape(x, (-1, shape[-1])), matrix)  # (rows, n)
+    return ops.reshape(product, (*shape[:-1], matrix.shape[-1]))
+
+
 def additive_scores(query, key, query_kernel, key_kernel, score_vector):
     """The additive score e_ij = w_a^T tanh(W_q q_i + W_k k_j) for every pair (i, j).
 
@@ -47,15 +70,14 @@ def additive_scores(query, key, query_kernel, key_kernel, score_vector):
     """
     # Outside a layer call (e.g. MonotonicAttention.step) the weights are not autocast.
     dtype = query.dtype
-    projected_query = ops.matmul(query, ops.cast(query_kernel, dtype))  # (B, T_q, u)
-    projected_key = ops.matmul(key, ops.cast(key_kernel, dtype))  # (B, T_v, u)
+    projected_query = times_matrix(query, ops.cast(query_kernel, dtype))  # (B, T_q, u)
+    projected_key = times_matrix(key, ops.cast(key_kernel, dtype))  # (B, T_v, u)
     # (B, T_q, 1, u) + (B, 1, T_v, u) -> (B, T_q, T_v, u)
     hidden = ops.tanh(ops.expand_dims(projected_query, 2) + ops.expand_dims(projected_key, 1))
     # w_a^T hidden as a matrix product rather than sum(hidden * w_a): on CPU with XLA the
-    # matmul's backward pass is about twice as fast (benchmarks/layers.py).
-    scores = ops.matmul(
-        hidden, ops.expand_dims(ops.cast(score_vector, dtype), -1)
-    )  # (B, T_q, T_v, 1)
+    # matmul's backward pass is about twice as fast (benchmarks/layers.py). Not an einsum
+    # either: TensorFlow's einsum here is 2x slower under XLA and 4x slower without.
+    scores = times_matrix(hidden, ops.expand_dims(ops.cast(score_vector, dtype), -1))  # (B, T_q, T_v, 1)
     return ops.squeeze(scores, -1)
 
 
