@@ -17,6 +17,6 @@ Modules (each one idea):
 
 from attncourse.profile import PROFILES, pick, profile, seed
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["PROFILES", "pick", "profile", "seed", "__version__"]
