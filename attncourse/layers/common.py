@@ -1,6 +1,6 @@
 """What every attention layer of the course shares: masked softmax and input checks.
 
-Kept in one place so that the guarantees of DESIGN A.5 (exact zeros on padding, a
+Kept in one place so that the guarantees every layer keeps (exact zeros on padding, a
 fully masked row gives zeros and never NaN, huge logits stay finite, mixed precision
 works) are implemented once.
 """
