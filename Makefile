@@ -21,18 +21,12 @@ NOTEBOOKS ?= $(patsubst notebooks/%,$(COLAB_DIR)/%,$(sort $(wildcard notebooks/*
 # Seconds a single notebook cell may run under nbval before it counts as hung.
 CELL_TIMEOUT ?= 600
 
-.PHONY: help install test unit book-check check-book notebooks book test-backends exercises-page clean lint-workflows release colab colab-parity
+.PHONY: help install test lint-workflows unit book-noexec browser-check notebooks book colab \
+	colab-parity test-backends exercises-page release clean
 
-help:
-	@echo "make test   unit tests, book build without execution (-W), notebooks under nbval (ci profile)"
-	@echo "make book   execute every notebook (cpu profile) and build the HTML book into _build/html"
-	@echo "make check-book  open every page in headless Chromium (screenshots in _build/screens)"
-	@echo "make colab  the Colab copies of the notebooks (plain Markdown, GPU runtime) in $(COLAB_DIR)"
-	@echo "make test-backends  the layer tests on the JAX and PyTorch backends"
-	@echo "make colab-parity  unit tests and notebooks (ci profile) on Colab's Python and versions (tools/colab-pins.txt), in .venv-colab"
-	@echo "make lint-workflows  actionlint on the GitHub workflows (make test runs it first)"
-	@echo "make release VERSION=x.y.z  bump the version everywhere (CHANGELOG.md needs its section first)"
-	@echo "make clean  remove _build (keeps .venv)"
+# `make help` prints every target with the text after its `##`, read from this file.
+help: ## list the targets and what each does
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:[^=]*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,39 +34,43 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --editable ".[dev]"
 	touch $@
 
-install: $(INSTALLED)
+install: $(INSTALLED) ## create .venv and install the course with its test and book tools
 
-test: $(INSTALLED)
+# The same four steps on every machine: browser-check installs Chromium when it is missing.
+test: $(INSTALLED) ## lint the workflows, unit tests, the book (-W, not executed) in Chromium, notebooks under nbval (ci)
 	$(MAKE) --no-print-directory lint-workflows
 	$(MAKE) --no-print-directory unit
-	@if command -v chromium >/dev/null 2>&1; then $(MAKE) --no-print-directory check-book; \
-	else $(MAKE) --no-print-directory book-check; \
-	echo "chromium not found: pages not checked in a browser (make check-book installs it)"; fi
+	$(MAKE) --no-print-directory browser-check
 	$(MAKE) --no-print-directory notebooks
+
+# Execute every notebook in the cpu profile (cached by jupyter-cache) and build the HTML.
+book: $(INSTALLED) ## execute every notebook (cpu profile) and build the HTML book into _build/html
+	ATTNCOURSE_PROFILE=$${ATTNCOURSE_PROFILE:-cpu} $(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "open _build/html/index.html"
 
 # The GitHub workflows (.github/workflows) checked by actionlint, with shellcheck on their
 # scripts when shellcheck is installed.
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
-lint-workflows: $(INSTALLED)
+lint-workflows: $(INSTALLED) ## actionlint on the GitHub workflows
 	$(BIN)/actionlint $(WORKFLOWS)
 
 # A release: tools/release.py bumps the version in pyproject.toml, attncourse/__init__.py,
 # CITATION.cff and the notebooks' setup cells, once CHANGELOG.md has the version's section,
 # and prints the git commands that commit and tag it (CONTRIBUTING.md, "Releases").
-release:
+release: ## VERSION=x.y.z: bump the version everywhere (CHANGELOG.md needs its section first)
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 2; }
 	$(PYTHON) tools/release.py $(VERSION)
 
-unit: $(INSTALLED)
+unit: $(INSTALLED) ## the unit tests of attncourse, the tools and the book
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 # The table of book/exercises.md, from the exercise registry (a unit test checks it is current).
-exercises-page: $(INSTALLED)
-	$(BIN)/python tests/exercises_page.py
+exercises-page: $(INSTALLED) ## rewrite the table of book/exercises.md from the exercise registry
+	$(BIN)/python tools/exercises_page.py
 
 # Build the book without executing anything, warnings as errors: a broken reference,
 # citation or toc entry fails here in seconds.
-book-check: $(INSTALLED)
+book-noexec: $(INSTALLED) ## build the book without executing the notebooks, warnings as errors
 	@mkdir -p _build
 	# The same configuration with execution off; paths in it are relative to its folder.
 	sed -e 's/^\(  *execute_notebooks:\).*/\1 "off"/' -e 's#: book/_ext#: $(CURDIR)/book/_ext#' \
@@ -87,19 +85,19 @@ book-check: $(INSTALLED)
 # MathJax (npm) and a Chinese font when missing, since the check runs offline.
 BOOK_HTML ?= _build/check/_build/html
 MATHJAX := _build/mathjax/node_modules/mathjax/es5
-check-book: $(INSTALLED)
-	@if [ "$(BOOK_HTML)" = "_build/check/_build/html" ]; then $(MAKE) --no-print-directory book-check; fi
+browser-check: $(INSTALLED) ## open every page of the book in headless Chromium (screenshots in _build/screens)
+	@if [ "$(BOOK_HTML)" = "_build/check/_build/html" ]; then $(MAKE) --no-print-directory book-noexec; fi
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	@# A font with Chinese glyphs, or the glossary's 中文 shows as boxes in the screenshots.
 	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq fonts-wqy-zenhei >/dev/null; } || echo "no Chinese font installed: 中文 shows as boxes in the screenshots"
 	@test -f $(MATHJAX)/tex-mml-chtml.js || npm install --silent --no-audit --no-fund --prefix _build/mathjax mathjax@3
-	$(BIN)/python tests/browser_check.py $(BOOK_HTML) --mathjax $(MATHJAX) --screens _build/screens
+	$(BIN)/python tools/browser_check.py $(BOOK_HTML) --mathjax $(MATHJAX) --screens _build/screens
 
 # Every notebook top to bottom through nbval, in the ci profile unless ATTNCOURSE_PROFILE says otherwise.
 # Copies under $(COLAB_DIR) are made afresh first.
-notebooks: $(INSTALLED)
+notebooks: $(INSTALLED) ## every notebook under nbval (ci profile; NOTEBOOKS=... for some)
 ifeq ($(strip $(NOTEBOOKS)),)
 	@echo "no notebooks under notebooks/ yet: nothing to run through nbval"
 else
@@ -108,12 +106,12 @@ else
 endif
 
 # The Colab copy of every notebook, in $(COLAB_DIR) (tools/colab.py says what changes).
-colab: $(INSTALLED)
+colab: $(INSTALLED) ## the Colab copies of the notebooks, in _build/colab/notebooks
 	$(BIN)/python tools/colab.py $(COLAB_DIR)
 
 # The layer tests again on the JAX and PyTorch backends (installs CPU jax and torch into .venv).
-test-backends: $(INSTALLED)
-	bash tests/backends.sh
+test-backends: $(INSTALLED) ## the layer tests on the JAX and PyTorch backends
+	bash tools/backends.sh
 
 # Colab parity: the unit tests and the notebooks (ci profile) again, in .venv-colab, with
 # Colab's Python (3.13) and the versions Colab pins (tools/colab-pins.txt, the only place they
@@ -159,17 +157,12 @@ $(COLAB_INSTALLED): pyproject.toml $(COLAB_PINS)
 	$(COLAB_BIN)/python -m pip install --quiet --constraint $(COLAB_VENV)/constraints.txt $(COLAB_TEST_TOOLS)
 	touch $@
 
-colab-parity: $(COLAB_INSTALLED)
+colab-parity: $(COLAB_INSTALLED) ## unit tests and notebooks on Colab's Python and versions, in .venv-colab
 	@$(COLAB_BIN)/python -c 'import sys, tensorflow as tf, keras, numpy; print("colab-parity: Python %s, TensorFlow %s, Keras %s, NumPy %s" % (sys.version.split()[0], tf.__version__, keras.__version__, numpy.__version__))'
 	@# The targets of `make test`, run with .venv-colab's python; INSTALLED= (nothing) keeps
 	@# them from making .venv, which the parity run does not need.
 	$(MAKE) --no-print-directory unit BIN=$(COLAB_BIN) INSTALLED=
 	$(MAKE) --no-print-directory notebooks BIN=$(COLAB_BIN) INSTALLED=
 
-# Execute every notebook in the cpu profile (cached by jupyter-cache) and build the HTML.
-book: $(INSTALLED)
-	ATTNCOURSE_PROFILE=$${ATTNCOURSE_PROFILE:-cpu} $(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "open _build/html/index.html"
-
-clean:
+clean: ## remove _build (keeps .venv)
 	rm -rf _build

@@ -1,13 +1,18 @@
 """attncourse: the helper package of the course *Attention, from the painting to HAN*.
 
-Modules (each one idea):
+Modules (each one idea; ``data``, ``layers`` and ``exercises`` are packages, one module per
+idea, that hand on every public name):
 
-- ``profile``: run profiles (``profile``, ``pick``) and ``seed``;
-- ``data``: toy translation data with gold alignments, padding and batching, alignment error,
-  and loaders for real text;
+- ``profiles``: run profiles (``attncourse.profile``, ``attncourse.pick``) and
+  ``attncourse.seed``;
+- ``data``: every chapter's data, generated or shipped with Python: vocabularies and padding,
+  the toy translation task with its gold alignments and length buckets, alignment error, and
+  the digits, cues, running text, reviews and sentence pairs of the other chapters;
 - ``reference``: NumPy versions of every score and weighting function;
 - ``layers``: the Keras 3 attention layers;
-- ``models``: encoder–decoders and the other models the chapters train;
+- ``translator``: the recurrent encoder–decoder (the Translator) and its builder;
+- ``decoding``: greedy decoding and accuracy by source length, for any translation model;
+- ``han``: the hierarchical attention network of chapter 8;
 - ``transformer``: the tiny Transformer of chapter 9;
 - ``plot``: attention heatmaps and metric curves;
 - ``exercises``: self-checking exercises;
@@ -15,7 +20,7 @@ Modules (each one idea):
 - ``distribute``: ``tf.distribute`` strategies for appendix B.
 """
 
-from attncourse.profile import PROFILES, pick, profile, seed
+from attncourse.profiles import PROFILES, pick, profile, seed
 
 __version__ = "0.2.0"
 

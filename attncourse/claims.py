@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from attncourse.profile import current_seed, profile
+from attncourse.profiles import current_seed, profile
 
 try:  # POSIX: an advisory lock keeps concurrent writers apart.
     import fcntl

@@ -1,8 +1,8 @@
 """A tiny encoder–decoder Transformer (Vaswani et al. 2017) for chapter 9.
 
-Same inputs, outputs and decoding interface as :class:`attncourse.models.Translator`
-(``encode``, ``decode_step``, ``source_length``), so ``models.greedy_decode`` and
-``models.accuracy_by_length`` work on both and chapter 9 can put the two side by side. No
+Same inputs, outputs and decoding interface as :class:`attncourse.translator.Translator`
+(``encode``, ``decode_step``, ``source_length``), so ``decoding.greedy_decode`` and
+``decoding.accuracy_by_length`` work on both and chapter 9 can put the two side by side. No
 recurrence: every position of a sentence is computed at once, which is where the speed
 comes from.
 """
@@ -169,7 +169,7 @@ class DecoderBlock(_Block):
 
 @keras.saving.register_keras_serializable(package="attncourse")
 class Transformer(keras.Model):
-    """A tiny encoder–decoder Transformer, a drop-in for :class:`attncourse.models.Translator`.
+    """A tiny encoder–decoder Transformer, a drop-in for :class:`attncourse.translator.Translator`.
 
     Source words and target words are embedded, scaled by sqrt(d) and added to
     :func:`positional_encoding`; ``num_layers`` encoder blocks of multi-head self-attention

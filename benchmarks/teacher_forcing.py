@@ -1,6 +1,6 @@
 """Teacher forcing without a Python loop over time steps, against one with it.
 
-The course's :class:`attncourse.models.Translator` trains with teacher forcing in one
+The course's :class:`attncourse.translator.Translator` trains with teacher forcing in one
 call: Luong-style attention attends after the decoder RNN over all target steps at
 once, and Bahdanau-style attention runs inside a ``keras.layers.RNN`` cell. Many
 tutorials instead loop over the target steps in Python, calling the decoder once per
@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from attncourse import data, models  # noqa: E402
+from attncourse import data, translator  # noqa: E402
 from attncourse.layers import BahdanauAttention, LuongAttention  # noqa: E402
 
 
@@ -96,9 +96,8 @@ def main():
     results = {}
     for name, attention in (("bahdanau (context feeds the state)", BahdanauAttention(64)),
                             ("luong (attention after the RNN)", LuongAttention("general"))):
-        model = models.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=length,
-                                  embedding_dim=32, units=64, attention=attention)
-        model.build(None)
+        model = translator.make_translator(pairs, source_length=length, embedding_dim=32, units=64,
+                                           attention=attention, compile=False)
         seconds = median_seconds(make_steps(model, arrays), repeats)
         results[name] = {
             "ms": {k: round(1000 * v, 2) for k, v in seconds.items()},

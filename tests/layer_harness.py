@@ -1,8 +1,9 @@
 """The protocol of the layer invariant tests: each layer module's tests declare cases.
 
 `tests/layer_cases_cross.py` and `tests/layer_cases_pooling.py` each define ``CASES``, a
-list of :class:`LayerCase`; `tests/test_layer_invariants.py` checks DESIGN A.5's promises
-on every one of them.
+list of :class:`LayerCase`; `tests/test_layer_invariants.py` checks on every one of them the promises every layer
+makes (``attncourse.layers`` and ``book/notation.md``): the calling convention, masks,
+serialisation and the backends.
 """
 
 from dataclasses import dataclass

@@ -150,7 +150,7 @@ def test_repeated_scripts_are_dropped_keeping_the_first_of_each():
 def test_the_exercises_page_lists_every_registered_exercise():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("exercises_page", ROOT / "tests" / "exercises_page.py")
+    spec = importlib.util.spec_from_file_location("exercises_page", ROOT / "tools" / "exercises_page.py")
     exercises_page = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(exercises_page)
 

@@ -220,14 +220,16 @@ def test_real_pairs_have_no_alignment_and_no_alignment_error(pairs_file):
 
 def test_accuracy_by_length_runs_on_sentence_pairs(pairs_file):
     pytest.importorskip("keras")
-    from attncourse import models
+    # Imported here, after the skip: the rest of this file needs NumPy only, not Keras.
+    from attncourse.decoding import accuracy_by_length
     from attncourse.layers import BahdanauAttention
+    from attncourse.translator import Translator
 
     pairs = read_sentence_pairs(pairs_file)
-    model = models.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=10,
-                              embedding_dim=4, units=4, attention=BahdanauAttention(4))
+    model = Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=10,
+                       embedding_dim=4, units=4, attention=BahdanauAttention(4))
     model.build(None)
-    result = models.accuracy_by_length(model, pairs, edges=(1, 5, 10))
+    result = accuracy_by_length(model, pairs, edges=(1, 5, 10))
     assert result["count"] == [4, 2]
     assert result["weights"].shape[0] == len(pairs)
 

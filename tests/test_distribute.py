@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent(
     import tensorflow as tf
 
     import attncourse
-    from attncourse import data, models
+    from attncourse import data, translator
     from attncourse.layers import BahdanauAttention
 
     attncourse.seed(0)
@@ -44,9 +44,8 @@ SCRIPT = textwrap.dedent(
 
 
     def build(loss):
-        model = models.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=8,
-                                  embedding_dim=8, units=16, attention=BahdanauAttention(16))
-        model.build(None)
+        model = translator.make_translator(pairs, source_length=8, embedding_dim=8, units=16,
+                                           attention=BahdanauAttention(16), compile=False)
         # No clipnorm: Keras clips each replica's gradient before the all-reduce, which is
         # not the one-device step once clipping bites (appendix B shows it).
         model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss, jit_compile=False)
@@ -74,7 +73,7 @@ SCRIPT = textwrap.dedent(
         # the mean over all positions of the global batch, padding weighted 0
         "position_mean": compare(keras.losses.SparseCategoricalCrossentropy(from_logits=True), padding_weight),
         # chapter 3's loss: each replica averages over its own real tokens
-        "token_mean": compare(models.masked_loss()),
+        "token_mean": compare(translator.masked_loss()),
     }))
     """
 )

@@ -1,9 +1,106 @@
+import importlib.util
+import math
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from attncourse import data, exercises, reference
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("exercises_page", ROOT / "tools" / "exercises_page.py")
+exercises_page = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(exercises_page)
+
+
+def _softmax_row_by_row(scores):
+    """Exercise 1.1 one row at a time: exp(e_j − max e) / Σ_k exp(e_k − max e), with math.exp."""
+    weights = np.zeros(np.shape(scores))
+    for r, row in enumerate(np.asarray(scores, dtype=float)):
+        top = max(row)
+        exponentials = [math.exp(score - top) for score in row]
+        total = sum(exponentials)
+        weights[r] = [value / total for value in exponentials]
+    return weights
+
+
+def _softmax_with_temperature_by_logsumexp(scores, temperature):
+    """Exercise 1.2 in log space: exp(e / τ − log Σ_k exp(e_k / τ)), the log-sum-exp by np.logaddexp."""
+    scaled = np.asarray(scores, dtype=float) / temperature
+    return np.exp(scaled - np.logaddexp.reduce(scaled, axis=-1, keepdims=True))
+
+
+def _additive_score_by_pairs(query, keys, W_q, W_k, w):
+    """Exercise 3.1 one (query, key) pair at a time, in the paper's column form w^T tanh(W_qᵀ q + W_kᵀ k)."""
+    scores = np.zeros((len(query), len(keys)))
+    for i, q in enumerate(query):
+        for j, k in enumerate(keys):
+            scores[i, j] = np.dot(w, np.tanh(W_q.T @ q + W_k.T @ k))
+    return scores
+
+
+def _context_as_weighted_sum(weights, values):
+    """Exercise 3.2: c_i = Σ_j α_ij v_j, adding the values one at a time."""
+    contexts = np.zeros((len(weights), values.shape[-1]))
+    for i, row in enumerate(weights):
+        for alpha, value in zip(row, values):
+            contexts[i] += alpha * value
+    return contexts
+
+
+def _masked_softmax_over_real_positions(scores, mask):
+    """Exercise 3.3 row by row: a softmax over the real positions only; zeros everywhere else."""
+    scores, mask = np.asarray(scores, dtype=float), np.asarray(mask, dtype=bool)
+    weights = np.zeros(scores.shape)
+    for r in range(scores.shape[0]):
+        real = np.flatnonzero(mask[r])
+        if real.size == 0:
+            continue  # nothing to attend: the row stays all zeros
+        kept = scores[r, real]
+        exponentials = np.array([math.exp(score - kept.max()) for score in kept])
+        weights[r, real] = exponentials / exponentials.sum()
+    return weights
+
+
+def _scaled_dot_by_loops(query, keys):
+    """Exercise 4.1: Σ_c q_ic k_jc / sqrt(d), one pair at a time, for every leading index."""
+    query, keys = np.asarray(query, dtype=float), np.asarray(keys, dtype=float)
+    depth = query.shape[-1]
+    scores = np.zeros(query.shape[:-1] + keys.shape[-2:-1])
+    for index in np.ndindex(query.shape[:-2]):
+        for i in range(query.shape[-2]):
+            for j in range(keys.shape[-2]):
+                products = [query[index + (i, c)] * keys[index + (j, c)] for c in range(depth)]
+                scores[index + (i, j)] = sum(products) / math.sqrt(depth)
+    return scores
+
+
+def _centers_by_loops(query, W_p, w_p, source_length):
+    """Exercise 4.3: p_i = S / (1 + exp(−w_pᵀ tanh(W_pᵀ q_i))), one query at a time."""
+    query = np.asarray(query, dtype=float)
+    lengths = np.broadcast_to(np.asarray(source_length, dtype=float), query.shape[:-2])
+    centers = np.zeros(query.shape[:-1])
+    for index in np.ndindex(query.shape[:-1]):
+        logit = np.dot(w_p, np.tanh(W_p.T @ query[index]))
+        centers[index] = lengths[index[:-1]] / (1.0 + math.exp(-logit))
+    return centers
+
+
+def _word_weights_by_loops(h, W, b, u_w, mask=None):
+    """Exercise 8.1 one sentence at a time: scores u_w · tanh(Wᵀ h_t + b) on the real words, then a softmax."""
+    h = np.asarray(h, dtype=float)
+    mask = np.ones(h.shape[:-1], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    weights = np.zeros(h.shape[:-1])
+    for sentence in np.ndindex(h.shape[:-2]):
+        real = [t for t in range(h.shape[-2]) if mask[sentence + (t,)]]
+        if not real:
+            continue  # a fully padded sentence: all its words weigh zero
+        scores = [np.dot(u_w, np.tanh(W.T @ h[sentence + (t,)] + b)) for t in real]
+        exponentials = [math.exp(score - max(scores)) for score in scores]
+        for t, value in zip(real, exponentials):
+            weights[sentence + (t,)] = value / sum(exponentials)
+    return weights
 
 
 def _mass_ratio_in_box(weights, box, cell_size):
@@ -228,21 +325,21 @@ def _ngram_input_step_by_step(h, n):
 
 
 SOLUTIONS = {
-    "1.1": lambda scores: reference.masked_softmax(scores),
-    "1.2": lambda scores, temperature: reference.masked_softmax(scores / temperature),
+    "1.1": _softmax_row_by_row,
+    "1.2": _softmax_with_temperature_by_logsumexp,
     "1.3": _mass_ratio_in_box,
     "1.4": _sample_places,
     "2.1": _reverse_source_vectorised,
     "2.2": _teacher_forcing_with_the_course_helper,
     "2.3": lambda predicted, target: np.sum((predicted == target) & (target != data.PAD)) / np.sum(target != data.PAD),
-    "3.1": reference.additive_score,
-    "3.2": reference.context,
-    "3.3": reference.masked_softmax,
+    "3.1": _additive_score_by_pairs,
+    "3.2": _context_as_weighted_sum,
+    "3.3": _masked_softmax_over_real_positions,
     "3.4": _entropy_with_nansum,
     "3.5": _aer_with_sets,
-    "4.1": reference.scaled_dot_score,
+    "4.1": _scaled_dot_by_loops,
     "4.2": lambda query, keys, W: np.einsum("...id,de,...je->...ij", query, W, keys),
-    "4.3": reference.predictive_centers,
+    "4.3": _centers_by_loops,
     "4.4": _local_p_by_multiplying,
     "4.5": _softmax_jacobian_by_differences,
     "5.1": _reinforce_gradient_by_differences,
@@ -257,7 +354,7 @@ SOLUTIONS = {
     "7.2": _key_value_predict_vectorised,
     "7.3": _perplexity_with_logaddexp,
     "7.4": _ngram_input_step_by_step,
-    "8.1": reference.context_attention_weights,
+    "8.1": _word_weights_by_loops,
     "8.2": _masked_pooling_with_counts,
     "8.3": lambda word_weights, sentence_weights: np.asarray(sentence_weights)[..., None] * word_weights,
     "9.1": _causal_mask_vectorised,
@@ -405,3 +502,23 @@ def test_a_check_result_is_truthy_and_shows_nothing_more_in_a_notebook(capsys):
     assert "✓" in capsys.readouterr().out
     assert result._ipython_display_() is None  # IPython shows nothing beyond the printed line
     assert not exercises.check("3.2", lambda weights, values: weights)
+
+
+def test_registered_lists_every_exercise_in_id_order():
+    ids = [exercise.id for exercise in exercises.registered()]
+    assert set(ids) == set(exercises.EXERCISES)
+    assert ids == sorted(ids, key=lambda k: tuple(int(part) for part in k.split(".")))
+
+
+def test_the_index_table_has_a_row_per_exercise_under_its_chapter():
+    table = exercises_page.index_table(exercises_page.chapters())
+    rows = [line for line in table.splitlines() if line.startswith("| `check(")]
+    assert [row.split('"')[1] for row in rows] == [exercise.id for exercise in exercises.registered()]
+    assert "## Chapter 3\n\nIn {doc}`../notebooks/03_bahdanau`:" in table
+
+
+def test_the_index_table_refuses_an_exercise_without_a_notebook():
+    chapters = exercises_page.chapters()
+    del chapters["3"]
+    with pytest.raises(KeyError, match="chapter 3"):
+        exercises_page.index_table(chapters)

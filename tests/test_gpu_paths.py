@@ -11,22 +11,24 @@ Every test here passes the package the arguments a notebook's gpu branch passes 
 constants below, each named after its notebook cell) on data small enough for seconds.
 Paths covered elsewhere are only listed here:
 
-- the Bahdanau translator under XLA on whole batches: tests/test_models.py,
+- the Bahdanau translator under XLA on whole batches: tests/test_translator.py,
   ``test_bahdanau_translator_trains_under_xla_like_without`` (the gpu profile's last
   batch of an epoch is smaller, a case that failed and is tested here);
 - mixed precision in chapter 9 (cell 41) runs in every profile, so ``make test`` runs it;
-  tests/test_models.py, ``test_translator_trains_in_mixed_precision``, trains the
+  tests/test_translator.py, ``test_translator_trains_in_mixed_precision``, trains the
   translators under it without XLA;
 - downloading the sentence pairs, and falling back when offline (chapter 10):
   tests/test_data_sentence_pairs.py, ``test_download_unpacks_a_cached_archive_once`` and
   ``test_offline_download_raises_a_connection_error_naming_the_url``;
-- unpacking the IMDB archive (chapters 8 and 10): tests/test_data_reviews.py,
+- unpacking the IMDB archive (chapters 8 and 10): tests/test_data_documents.py,
   ``test_download_imdb_reviews_unpacks_a_cached_archive_once``.
 
-What lives only in a notebook cell (chapter 7's ``language_model``, chapter 8's
-``build_classifier`` / ``MaskedPooling`` / ``train_classifier``, chapter 10's
-``build_han``) is not run here; the tests use the package layers those builders are made
-of, in the configuration the gpu branch gives them.
+The builders the chapters share live in the package and run here with the gpu values:
+``translator.make_translator`` (chapters 3 and 10) and ``attncourse.han``'s
+``build_classifier`` / ``MaskedPooling`` / ``train_classifier`` (chapter 8) and
+``build_han`` (chapter 10). What lives only in a notebook cell (chapter 7's
+``language_model``) is not run here; its test uses the package layer it is made of, in the
+configuration the gpu branch gives it.
 """
 
 import ast
@@ -40,7 +42,8 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import ops  # noqa: E402
 
-from attncourse import data, models  # noqa: E402
+from attncourse import data, decoding, translator  # noqa: E402
+from attncourse.han import POOLINGS, build_han, train_classifier  # noqa: E402
 from attncourse.layers import (  # noqa: E402
     BahdanauAttention,
     ContextAttention,
@@ -49,7 +52,7 @@ from attncourse.layers import (  # noqa: E402
     LuongAttention,
     SelfAttentivePooling,
 )
-from tests.test_data_reviews import write_reviews  # noqa: E402
+from tests.test_data_documents import write_reviews  # noqa: E402
 from tests.test_data_sentence_pairs import PAIRS, write_pairs  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -65,6 +68,9 @@ CH7_PARTS = {"attention": 1, "key_value": 2, "key_value_predict": 3}
 REVIEWS_PER_CLASS = 10000
 REVIEW_SHAPE = (15, 40)  # sentences, words
 REVIEW_VOCABULARY = 20000
+# 08_han cell 33 (UNITS, every profile); 08_han cell 47 and 10_real_data cell 23 (HAN_UNITS):
+# the units of the HAN models; 10_real_data cell 23: HAN's batch size.
+CH8_UNITS, REVIEW_UNITS, CH10_HAN_BATCH = 16, 64, 64
 # 10_real_data, cells 9 and 13: the real sentence pairs.
 CH10_MAX_LENGTH, CH10_MAX_VOCABULARY, CH10_N_PAIRS = 20, 8000, 60000
 CH10_EDGES = (1, 5, 10, 15, 20)
@@ -73,8 +79,8 @@ CH10_EDGES = (1, 5, 10, 15, 20)
 # cpu uses), and the test here that runs it. A new switch must be added to this table.
 GPU_ONLY_SWITCHES = {
     ("03_bahdanau", "jit_compile"): "test_translator_trains_under_xla_with_a_smaller_last_batch",
-    ("08_han", "compare_recurrent"): "test_context_attention_reads_recurrent_states_of_real_reviews",
-    ("08_han", "use_real_data"): "test_real_reviews_load_at_gpu_sizes",
+    ("08_han", "compare_recurrent"): "test_han_classifiers_with_recurrent_encoders_under_xla",
+    ("08_han", "use_real_data"): "test_han_classifiers_train_on_real_reviews_at_gpu_sizes",
     ("10_real_data", "set_dtype_policy"): "test_translator_in_mixed_precision_under_xla_on_real_pairs",
     ("10_real_data", "SOURCE"): "test_imdb_download_failure_is_an_exception_the_notebooks_catch",
     ("10_real_data", "jit_compile"): "test_translator_in_mixed_precision_under_xla_on_real_pairs",
@@ -151,19 +157,11 @@ def as_numpy(x):
 # ----------------------------------------------------------------------------- chapters 3 and 10: XLA
 
 
-def make_translator(pairs, source_length, attention=None, units=10, embedding_dim=6):
-    keras.utils.set_random_seed(0)
-    model = models.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=source_length,
-                              embedding_dim=embedding_dim, units=units, attention=attention)
-    model.build(None)
-    return model
-
-
 def test_translator_trains_under_xla_with_a_smaller_last_batch():
     # 03_bahdanau cell 12 compiles both translators with jit_compile=True in the gpu profile
     # (as 10_real_data cell 11 does, there in mixed precision). 56 pairs in batches of 16:
     # the last batch of an epoch is smaller, as with 17,000 training pairs in batches of
-    # 128, so XLA compiles for an unknown batch size. tests/test_models.py's XLA test has
+    # 128, so XLA compiles for an unknown batch size. tests/test_translator.py's XLA test has
     # whole batches only, which hid the failure additive_scores had here. The attention
     # model holds every layer the encoder-decoder has (GRU encoder, embeddings, output
     # layer), so the encoder-decoder gets no XLA run of its own, which keeps this file fast.
@@ -172,8 +170,8 @@ def test_translator_trains_under_xla_with_a_smaller_last_batch():
     inputs, targets = [arrays["source"], arrays["decoder_input"]], arrays["decoder_target"]
     losses, logits = {}, {}
     for jit in (False, True):
-        model = make_translator(pairs, 9, BahdanauAttention(10))
-        models.compile_translator(model, learning_rate=1e-2, jit_compile=jit)
+        model = translator.make_translator(pairs, source_length=9, attention=BahdanauAttention(10), units=10,
+                                           embedding_dim=6, seed=0, learning_rate=1e-2, jit_compile=jit)
         assert model.jit_compile is jit
         losses[jit] = fit_losses(model, inputs, targets)
         logits[jit] = as_numpy(model(inputs))
@@ -212,9 +210,10 @@ def test_translator_in_mixed_precision_under_xla_on_real_pairs(mixed_float16, re
     targets = np.tile(arrays["decoder_target"], (8, 1))
 
     def make():
-        return make_translator(pairs, CH10_MAX_LENGTH, BahdanauAttention(16), units=16, embedding_dim=8)
+        return translator.make_translator(pairs, source_length=CH10_MAX_LENGTH, attention=BahdanauAttention(16),
+                                          units=16, embedding_dim=8, seed=0, compile=False)
 
-    model = models.compile_translator(make(), learning_rate=1e-2, jit_compile=True)
+    model = translator.compile_translator(make(), learning_rate=1e-2, jit_compile=True)
     assert model.jit_compile is True
     assert type(model.optimizer).__name__ == "LossScaleOptimizer"
     assert model.output_layer.compute_dtype == "float16"
@@ -231,7 +230,7 @@ def test_translator_in_mixed_precision_under_xla_on_real_pairs(mixed_float16, re
     full.set_weights(model.get_weights())
     np.testing.assert_allclose(as_numpy(half_logits), as_numpy(full(inputs)), atol=3e-2)
 
-    result = models.accuracy_by_length(model, pairs, CH10_EDGES)
+    result = decoding.accuracy_by_length(model, pairs, CH10_EDGES)
     assert result["labels"] == data.bucket_labels(CH10_EDGES)
     lengths = pairs.source_lengths
     assert sorted(lengths.tolist()) == [2, 3, 5, 5, 7, 10, 20]
@@ -315,7 +314,7 @@ def test_imdb_download_failure_is_an_exception_the_notebooks_catch(tmp_path, mon
     # 08_han cell 46 and 10_real_data cell 19 call download_imdb_reviews() in the gpu
     # profile and carry on without the reviews on `except Exception`. Nothing listens on
     # port 9 here: the fetch fails at once, as offline.
-    monkeypatch.setattr(data, "IMDB_URL", "http://127.0.0.1:9/aclImdb_v1.tar.gz")
+    monkeypatch.setattr(data.documents, "IMDB_URL", "http://127.0.0.1:9/aclImdb_v1.tar.gz")
     with pytest.raises(Exception, match="127.0.0.1:9") as error:
         data.download_imdb_reviews(cache_dir=str(tmp_path))
     assert not isinstance(error.value, (KeyboardInterrupt, SystemExit))
@@ -357,6 +356,87 @@ def test_context_attention_reads_recurrent_states_of_real_reviews(mixed_float16,
     assert np.all(weights[~real] == 0.0)
     assert np.all(pooled[empty] == 0.0)  # an empty sentence pools to zeros, not NaN
     np.testing.assert_allclose(weights[~empty].sum(-1), 1.0, atol=1e-2)
+
+
+def han_weights_of(weights_model, ids):
+    """The word and sentence weights a HAN gives ``ids``, checked: zero on padding, else a distribution."""
+    word_weights, sentence_weights = (as_numpy(w) for w in weights_model(ids))
+    real_words = ids != 0
+    real_sentences = real_words.any(axis=-1)
+    assert word_weights.shape == ids.shape and sentence_weights.shape == ids.shape[:2]
+    assert np.all(np.isfinite(word_weights)) and np.all(np.isfinite(sentence_weights))
+    assert np.all(word_weights[~real_words] == 0.0)
+    assert np.all(sentence_weights[~real_sentences] == 0.0)
+    np.testing.assert_allclose(word_weights.sum(-1)[real_sentences], 1.0, atol=1e-2)
+    np.testing.assert_allclose(sentence_weights.sum(-1), 1.0, atol=1e-2)
+    return word_weights, sentence_weights
+
+
+@needs_tensorflow
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_han_classifiers_with_recurrent_encoders_under_xla(pooling):
+    # 08_han cell 44 (compare_recurrent, gpu only): train_classifier trains the three
+    # classifiers with bidirectional GRUs at both levels (the word GRU without cuDNN, over
+    # padded sentences too), on the planted reviews, with UNITS = 16 (cell 33). Keras
+    # compiles them with jit_compile="auto", XLA on a GPU; here jit_compile=True, and the
+    # first epochs must match an eager run from the same seed.
+    docs = data.planted_documents(40, seed=0)
+    assert (docs.ids == 0).all(axis=-1).any()  # some padded sentences
+    losses = {}
+    for jit in (False, True):
+        classifier, weights_model, history = train_classifier(
+            pooling, docs, units=CH8_UNITS, recurrent=True, epochs=2, seed=0, batch_size=12,
+            jit_compile=jit, verbose=0)
+        assert classifier.jit_compile is jit
+        losses[jit] = np.array(history.history["loss"])
+    assert np.all(np.isfinite(losses[True])) and np.isfinite(history.history["val_loss"][-1])
+    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-4)
+    assert isinstance(classifier.get_layer("word_encoder"), keras.layers.Bidirectional)
+    assert (weights_model is None) == (pooling != "attention")
+    if weights_model is not None:
+        han_weights_of(weights_model, docs.ids)
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_han_classifiers_train_on_real_reviews_at_gpu_sizes(review_folder, pooling):
+    # 08_han cell 47 (use_real_data, gpu only): the reviews at the gpu shape, 15 sentences of
+    # 40 words, and the three recurrent classifiers with 64 units, trained by train_classifier
+    # under jit_compile="auto" (XLA on a GPU, here jit_compile=True).
+    train, test = load_reviews(review_folder)
+    classifier, weights_model, history = train_classifier(
+        pooling, train, units=REVIEW_UNITS, recurrent=True, epochs=1, seed=0, batch_size=4,
+        jit_compile=True, verbose=0)
+    assert classifier.jit_compile is True
+    assert classifier.input_shape == (None, *REVIEW_SHAPE)
+    assert classifier.get_layer("embedding").input_dim == len(train.vocabulary)
+    assert np.all(np.isfinite(history.history["loss"]))
+    accuracy = classifier.evaluate(test.ids, test.labels, verbose=0)[1]
+    assert 0.0 <= accuracy <= 1.0
+    if pooling == "attention":
+        word_weights, _ = han_weights_of(weights_model, test.ids[:2])
+        assert word_weights.shape == (2, *REVIEW_SHAPE)
+
+
+def test_han_of_chapter_10_in_mixed_precision_under_xla(mixed_float16, review_folder):
+    # 10_real_data cell 23 in the gpu profile: build_han at the gpu shape with 64 units,
+    # under mixed_float16 (cell 2), compiled as the cell compiles it, with XLA as
+    # jit_compile="auto" gives on a GPU; batches of 64 (the 8 reviews in one batch).
+    train, test = load_reviews(review_folder)
+    keras.utils.set_random_seed(0)
+    han, han_weights = build_han(REVIEW_SHAPE, len(train.vocabulary), REVIEW_UNITS)
+    assert han.name == "han" and han.input_shape == (None, *REVIEW_SHAPE)
+    assert isinstance(han.get_layer("sentence_encoder"), keras.layers.Bidirectional)
+    han.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"],
+                jit_compile=True)
+    losses = fit_losses(han, train.ids, train.labels, epochs=3, batch_size=CH10_HAN_BATCH)
+    assert_learns(losses)
+    assert all(v.dtype == "float32" for v in han.weights)
+    probability = han(test.ids)
+    assert keras.backend.standardize_dtype(probability.dtype) == "float16"
+    assert np.all(np.isfinite(as_numpy(probability)))
+    word_weights, sentence_weights = han_weights(test.ids)
+    assert keras.backend.standardize_dtype(word_weights.dtype) == "float16"
+    han_weights_of(han_weights, test.ids)
 
 
 # ----------------------------------------------------------------------------- chapter 7: wider, more words

@@ -1,8 +1,14 @@
-"""DESIGN A.5's promises, checked on every attention layer of `attncourse.layers`.
+"""The promises every attention layer of `attncourse.layers` makes, checked on each one.
 
-Each layer module declares its configurations as ``CASES`` (see tests/layer_harness.py);
-every test below runs on every case. The tests use ``keras.ops`` and NumPy only, so the
-same file runs on the TensorFlow, JAX and PyTorch backends (`make test-backends`).
+The calling convention (one tensor for a pooling, ``[query, value]`` for a cross attention;
+``return_attention_scores``), masks (weights are a distribution over the real positions,
+exactly zero on padding; appended padding changes nothing; a fully masked row gives finite
+zeros and finite gradients), numerics (huge logits, mixed float16), serialisation (config
+round trip, a saved model reloads without custom objects) and clear errors for wrong inputs
+and options. Each layer module declares its configurations as ``CASES`` (see
+tests/layer_harness.py); every test below runs on every case. The tests use ``keras.ops`` and
+NumPy only, so the same file runs on the TensorFlow, JAX and PyTorch backends
+(`make test-backends`).
 """
 
 import numpy as np
@@ -67,15 +73,6 @@ def attended_mask(case, data, weights_shape):
         earlier = np.tril(np.ones((steps, steps), dtype=bool), k=-1)
         allowed = earlier[None] & value_mask[:, None, :] & value_mask[:, :, None]
     return np.broadcast_to(allowed, weights_shape)
-
-
-def rows_with_support(case, data, weights):
-    """Rows whose weights must sum to one: rows that may attend to at least one position.
-
-    Layers may restrict further (a window); a row whose own support is empty sums to zero.
-    """
-    allowed = attended_mask(case, data, weights.shape)
-    return allowed.any(axis=-1) & (weights.sum(axis=-1) > 0.5)
 
 
 @pytest.fixture

@@ -1,24 +1,16 @@
+"""Chapter 9's Transformer (``attncourse.transformer``): positions, masks, every head's
+weights, decoding step by step, training, saving and mixed precision. Its greedy decoding and
+accuracy by length are tested with the Translator's, in tests/test_decoding.py.
+"""
+
 import numpy as np
 import pytest
 
 import keras
 from keras import ops
 
-from attncourse import data, models, transformer
-
-SOURCE_LENGTH = 9
-
-
-@pytest.fixture(scope="module")
-def toy():
-    pairs = data.toy_translation(12, vocab_size=20, min_length=3, max_length=SOURCE_LENGTH, seed=3)
-    return pairs, data.seq2seq_arrays(pairs, source_length=SOURCE_LENGTH)
-
-
-def make_transformer(pairs, num_layers=1):
-    keras.utils.set_random_seed(0)
-    return transformer.Transformer(len(pairs.source_vocab), len(pairs.target_vocab), source_length=SOURCE_LENGTH,
-                              depth=8, heads=2, num_layers=num_layers, max_length=32)
+from attncourse import data, transformer, translator
+from tests.conftest import SOURCE_LENGTH, toy_transformer as make_transformer
 
 
 def test_positional_encoding_is_sines_and_cosines_of_each_position():
@@ -101,22 +93,9 @@ def test_transformer_decoding_step_by_step_matches_teacher_forcing(toy):
         np.testing.assert_allclose(ops.convert_to_numpy(step_weights), last_cross[:, step], atol=1e-5)
 
 
-def test_transformer_greedy_decoding_and_accuracy_by_length(toy):
-    pairs, arrays = toy
-    model = make_transformer(pairs)
-    tokens, weights = models.greedy_decode(model, arrays["source"], max_length=6, batch_size=5)
-    assert tokens.shape == (len(pairs), 6) and weights.shape == (len(pairs), 6, SOURCE_LENGTH)
-    for row in tokens:
-        ends = np.flatnonzero(row == data.END)
-        if len(ends):
-            assert np.all(row[ends[0] + 1 :] == data.PAD)
-    result = models.accuracy_by_length(model, pairs, edges=[3, 6, SOURCE_LENGTH])
-    assert sum(result["count"]) == len(pairs)
-
-
 def test_transformer_learns(toy):
     pairs, arrays = toy
-    model = models.compile_translator(make_transformer(pairs), learning_rate=1e-2)
+    model = translator.compile_translator(make_transformer(pairs), learning_rate=1e-2)
     history = model.fit([arrays["source"], arrays["decoder_input"]], arrays["decoder_target"],
                         epochs=15, batch_size=12, verbose=0)
     assert history.history["loss"][-1] < 0.75 * history.history["loss"][0]

@@ -3,10 +3,13 @@
 The seed article ends with a widely copied Keras layer that claims to be this one but is
 not: it has no context vector ``u_w``, so it applies ``exp`` to every feature of
 ``tanh(W h_t + b)`` and normalises each feature over time on its own. Every feature then
-gets its own distribution over the steps, which is not attention over words any more, and
-a masked ``exp`` with an epsilon in the denominator neither keeps huge logits finite nor
-gives zeros on a fully padded sentence. This layer scores each step with ONE number,
-``u_t · u_w``, and normalises those numbers with a masked softmax.
+gets its own distribution over the steps, which is not attention over words any more.
+Its masked ``exp`` is safe only by accident: ``tanh`` bounds every logit to [-1, 1], so
+``exp`` cannot overflow, and the epsilon in the denominator turns a fully padded sentence
+into zeros. Restore the context vector and the logit ``u_t · u_w`` is bounded only by the
+size of ``u_w``: an ``exp`` that overflows on a padded step, multiplied by its mask of 0,
+gives ``inf · 0 = NaN``. This layer scores each step with ONE number, ``u_t · u_w``, and
+normalises those numbers with a masked softmax, which masks before normalising.
 """
 
 import keras

@@ -5,7 +5,7 @@ import math
 import keras
 from keras import ops
 
-from attncourse.layers.bahdanau import CrossAttention, additive_scores, check_units
+from attncourse.layers.cross import CrossAttention, additive_scores, check_units
 from attncourse.layers.common import check_option, masked_softmax
 
 LUONG_SCORES = ("dot", "general", "concat", "location")

@@ -1,13 +1,11 @@
 import random
-import sys
 
 import numpy as np
 import pytest
 
 import attncourse
+from attncourse import profiles as profile_module
 
-# `attncourse.profile` is the function (DESIGN A.3); the module lives in sys.modules.
-profile_module = sys.modules["attncourse.profile"]
 REAL_GPU_VISIBLE = profile_module._gpu_visible
 
 

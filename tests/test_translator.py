@@ -1,30 +1,17 @@
+"""The translation model of chapters 2–5 (``attncourse.translator``): the Translator with each
+attention, step-by-step decoding against teacher forcing, training, saving, and the builder the
+chapters share. Greedy decoding and accuracy by length are tested in tests/test_decoding.py.
+"""
+
 import numpy as np
 import pytest
 
 import keras
 from keras import ops
 
-from attncourse import data, models
+from attncourse import data, decoding, translator
 from attncourse.layers import BahdanauAttention, LocalAttention, LuongAttention, MonotonicAttention
-
-SOURCE_LENGTH = 9
-
-
-@pytest.fixture(scope="module")
-def toy():
-    pairs = data.toy_translation(12, vocab_size=20, min_length=3, max_length=SOURCE_LENGTH, seed=3)
-    return pairs, data.seq2seq_arrays(pairs, source_length=SOURCE_LENGTH)
-
-
-def make(pairs, kind, bidirectional=False):
-    attention = {"none": None, "bahdanau": BahdanauAttention(8), "luong": LuongAttention("general"),
-                 "monotonic": MonotonicAttention(8)}[kind]
-    keras.utils.set_random_seed(0)
-    return models.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=SOURCE_LENGTH,
-                             embedding_dim=6, units=10, attention=attention, bidirectional=bidirectional)
-
-
-KINDS = ["none", "bahdanau", "luong", "monotonic"]
+from tests.conftest import KINDS, SOURCE_LENGTH, toy_translator as make
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -68,8 +55,8 @@ def test_local_m_decoding_step_by_step_matches_teacher_forcing(toy):
     # on, or every step would look around position 0.
     pairs, arrays = toy
     keras.utils.set_random_seed(0)
-    model = models.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=SOURCE_LENGTH,
-                              embedding_dim=6, units=10, attention=LocalAttention(1, "monotonic"))
+    model = translator.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=SOURCE_LENGTH,
+                                  embedding_dim=6, units=10, attention=LocalAttention(1, "monotonic"))
     source, decoder_input = arrays["source"], arrays["decoder_input"]
     logits, weights = (ops.convert_to_numpy(x) for x in model([source, decoder_input], return_attention_scores=True))
     encoder_states, state, source_mask = model.encode(source)
@@ -83,45 +70,20 @@ def test_local_m_decoding_step_by_step_matches_teacher_forcing(toy):
         model.decode_step(decoder_input[:, 0], state, encoder_states, source_mask)
     # Greedy decoding passes the step too: its weights are the teacher-forced weights of
     # its own output.
-    tokens, greedy_weights = models.greedy_decode(model, source, max_length=6)
+    tokens, greedy_weights = decoding.greedy_decode(model, source, max_length=6)
     fed = np.concatenate([np.full((len(source), 1), data.START), tokens[:, :-1]], axis=1)
     _, forced = model([source, fed], return_attention_scores=True)
     real = fed != data.PAD
     np.testing.assert_allclose(greedy_weights[real], ops.convert_to_numpy(forced)[real], atol=1e-4)
 
 
-@pytest.mark.parametrize("kind", ["none", "bahdanau"])
-def test_greedy_decode_stops_at_end(toy, kind):
-    pairs, arrays = toy
-    model = make(pairs, kind)
-    tokens, weights = models.greedy_decode(model, arrays["source"], max_length=6, batch_size=5)
-    assert tokens.shape == (len(pairs), 6)
-    for row in tokens:
-        ends = np.flatnonzero(row == data.END)
-        if len(ends):
-            assert np.all(row[ends[0] + 1 :] == data.PAD)
-    assert (weights is None) == (kind == "none")
-    if weights is not None:
-        assert weights.shape == (len(pairs), 6, SOURCE_LENGTH)
-
-
-def test_accuracy_by_length_reports_each_bucket(toy):
-    pairs, _ = toy
-    model = make(pairs, "luong")
-    result = models.accuracy_by_length(model, pairs, edges=[3, 6, SOURCE_LENGTH])
-    assert result["labels"] == data.bucket_labels([3, 6, SOURCE_LENGTH])
-    assert sum(result["count"]) == len(pairs)
-    for values in (result["token_accuracy"], result["sequence_accuracy"]):
-        assert all(0.0 <= v <= 1.0 for v, n in zip(values, result["count"]) if n)
-
-
 def test_training_learns_and_the_metric_ignores_padding(toy):
     pairs, arrays = toy
-    model = models.compile_translator(make(pairs, "bahdanau"), learning_rate=1e-2)
+    model = translator.compile_translator(make(pairs, "bahdanau"), learning_rate=1e-2)
     history = model.fit([arrays["source"], arrays["decoder_input"]], arrays["decoder_target"],
                         epochs=15, batch_size=12, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    metric = models.TokenAccuracy()
+    metric = translator.TokenAccuracy()
     targets = np.array([[5, 6, 0, 0]])
     logits = np.eye(8)[[[5, 1, 3, 3]]]  # right, wrong, then padding predicted as anything
     metric.update_state(targets, logits)
@@ -135,7 +97,7 @@ def test_bahdanau_translator_trains_under_xla_like_without(toy, bidirectional):
     inputs, targets = [arrays["source"], arrays["decoder_input"]], arrays["decoder_target"]
     losses = {}
     for jit in (False, True):
-        model = models.compile_translator(make(pairs, "bahdanau", bidirectional), learning_rate=1e-2,
+        model = translator.compile_translator(make(pairs, "bahdanau", bidirectional), learning_rate=1e-2,
                                           jit_compile=jit)
         history = model.fit(inputs, targets, epochs=2, batch_size=12, verbose=0, shuffle=False)
         losses[jit] = history.history["loss"]
@@ -149,7 +111,7 @@ def test_translator_trains_in_mixed_precision(toy, kind):
     pairs, arrays = toy
     keras.mixed_precision.set_dtype_policy("mixed_float16")
     try:
-        model = models.compile_translator(make(pairs, kind), learning_rate=1e-2)
+        model = translator.compile_translator(make(pairs, kind), learning_rate=1e-2)
         history = model.fit([arrays["source"], arrays["decoder_input"]], arrays["decoder_target"],
                             epochs=3, batch_size=12, verbose=0)
         logits, weights = model([arrays["source"], arrays["decoder_input"]], return_attention_scores=True)
@@ -181,63 +143,95 @@ def test_saved_translator_reloads(toy, tmp_path, kind):
 def test_bad_configurations_are_clear_errors(toy):
     pairs, _ = toy
     with pytest.raises(ValueError, match="attention layer"):
-        models.Translator(10, 10, source_length=5, feed_context=True)
+        translator.Translator(10, 10, source_length=5, feed_context=True)
     with pytest.raises(ValueError, match="even"):
-        models.Translator(10, 10, source_length=5, units=9, bidirectional=True)
+        translator.Translator(10, 10, source_length=5, units=9, bidirectional=True)
 
 
 def test_monotonic_attention_sits_after_the_decoder(toy):
     pairs, _ = toy
     assert make(pairs, "monotonic").feed_context is False
     with pytest.raises(ValueError, match="MonotonicAttention"):
-        models.Translator(10, 10, source_length=5, attention=MonotonicAttention(4), feed_context=True)
-
-
-def test_hard_monotonic_decoding_reads_one_word_and_never_moves_left(toy):
-    pairs, arrays = toy
-    keras.utils.set_random_seed(0)
-    # With the offset r = 0 the untrained walk stops about every other word, so it moves
-    # right step after step and reaches the end of the short sentences.
-    model = models.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=SOURCE_LENGTH,
-                              embedding_dim=6, units=10, attention=MonotonicAttention(8, init_bias=0.0))
-    tokens, weights = models.greedy_decode(model, arrays["source"], max_length=12)
-    assert weights.shape == (len(pairs), 12, SOURCE_LENGTH)
-    np.testing.assert_array_equal(np.sort(weights, axis=-1)[..., :-1], 0.0)
-    np.testing.assert_allclose(weights.max(axis=-1), 1.0)
-    positions = weights.argmax(axis=-1)
-    assert np.all(np.diff(positions, axis=1) >= 0)
-    assert np.all(positions < (arrays["source"] != data.PAD).sum(axis=1, keepdims=True))
-    assert positions.max() > 0  # the walk did move
-
-
-def test_soft_monotonic_decoding_gives_the_expected_alignment(toy):
-    pairs, arrays = toy
-    model = make(pairs, "monotonic")
-    _, soft = models.greedy_decode(model, arrays["source"], max_length=5, monotonic_mode="soft")
-    assert np.any((soft > 0.01) & (soft < 0.99))  # spread over several words, not one-hot
-    np.testing.assert_allclose(soft.sum(-1), 1.0, atol=1e-5)
-    with pytest.raises(ValueError, match="monotonic_mode"):
-        models.greedy_decode(model, arrays["source"], max_length=5, monotonic_mode="expected")
-
-
-@pytest.mark.parametrize("kind", ["luong", "monotonic"])
-def test_attention_after_the_decoder_reads_sources_longer_than_built_for(toy, kind):
-    pairs, _ = toy
-    model = make(pairs, kind)
-    longer = data.toy_translation(6, vocab_size=20, min_length=2 * SOURCE_LENGTH,
-                                  max_length=2 * SOURCE_LENGTH, seed=4)
-    result = models.accuracy_by_length(model, longer, edges=[SOURCE_LENGTH, 2 * SOURCE_LENGTH + 1],
-                                       source_length=2 * SOURCE_LENGTH)
-    assert result["count"] == [len(longer)]
-    assert result["weights"].shape[-1] == 2 * SOURCE_LENGTH
-
+        translator.Translator(10, 10, source_length=5, attention=MonotonicAttention(4), feed_context=True)
 
 
 def test_monotonic_translator_declines_xla_and_still_trains(toy):
     pairs, arrays = toy
     with pytest.warns(UserWarning, match="jit_compile"):
-        model = models.compile_translator(make(pairs, "monotonic"), learning_rate=1e-2, jit_compile=True)
+        model = translator.compile_translator(make(pairs, "monotonic"), learning_rate=1e-2, jit_compile=True)
     assert model.jit_compile is False
     history = model.fit([arrays["source"], arrays["decoder_input"]], arrays["decoder_target"],
                         epochs=2, batch_size=12, verbose=0)
     assert np.isfinite(history.history["loss"][-1])
+
+
+# ----------------------------------------------------------------------------- the chapters' builder
+
+
+def test_make_translator_builds_and_compiles_the_chapters_model(toy):
+    pairs, arrays = toy
+    model = translator.make_translator(pairs, source_length=SOURCE_LENGTH, embedding_dim=6, units=10,
+                                       attention=BahdanauAttention(8), learning_rate=1e-2, jit_compile=False)
+    assert isinstance(model, translator.Translator) and model.built
+    assert (model.source_vocab_size, model.target_vocab_size) == (len(pairs.source_vocab), len(pairs.target_vocab))
+    assert (model.source_length, model.embedding_dim, model.units) == (SOURCE_LENGTH, 6, 10)
+    assert model.feed_context is True and model.bidirectional is False
+    assert model.count_params() > 0  # every weight exists before any call
+    # Compiled as compile_translator compiles: Adam with clipping, the masked loss, token accuracy.
+    assert model.compiled and model.jit_compile is False
+    assert type(model.optimizer).__name__ == "Adam" and model.optimizer.clipnorm == 1.0
+    assert float(ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-2)
+    assert model.loss.get_config()["ignore_class"] == data.PAD
+    # Shapes and masks: logits for every target step, no weight on padded source words.
+    logits, weights = model([arrays["source"], arrays["decoder_input"]], return_attention_scores=True)
+    assert tuple(logits.shape) == (*arrays["decoder_input"].shape, len(pairs.target_vocab))
+    padding = arrays["source"] == data.PAD
+    assert np.all(np.where(padding[:, None, :], ops.convert_to_numpy(weights), 0.0) == 0.0)
+
+
+def test_make_translator_defaults_are_the_chapters(toy):
+    pairs, _ = toy
+    model = translator.make_translator(pairs, source_length=SOURCE_LENGTH)
+    assert (model.embedding_dim, model.units, model.attention, model.bidirectional) == (32, 64, None, False)
+    assert float(ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(3e-3)
+
+
+def test_make_translator_passes_the_layout_on(toy):
+    pairs, _ = toy
+    model = translator.make_translator(pairs, source_length=SOURCE_LENGTH, embedding_dim=6, units=10,
+                                       attention=BahdanauAttention(8), bidirectional=True, feed_context=False,
+                                       compile=False)
+    assert model.bidirectional is True and isinstance(model.encoder, keras.layers.Bidirectional)
+    assert model.feed_context is False and isinstance(model.decoder, keras.layers.GRU)
+    assert not model.compiled  # chapter 11 compiles by hand, inside a distribution strategy
+
+
+def test_make_translator_with_a_seed_is_the_model_built_by_hand(toy):
+    # The notebooks used to build their translators by hand: seed, Translator, build. The
+    # builder starts from exactly those weights, so the chapters' results do not move.
+    pairs, _ = toy
+    built = translator.make_translator(pairs, source_length=SOURCE_LENGTH, embedding_dim=6, units=10,
+                                       attention=LuongAttention("general"), seed=7, compile=False)
+    again = translator.make_translator(pairs, source_length=SOURCE_LENGTH, embedding_dim=6, units=10,
+                                       attention=LuongAttention("general"), seed=7, compile=False)
+    keras.utils.set_random_seed(7)
+    by_hand = translator.Translator(len(pairs.source_vocab), len(pairs.target_vocab),
+                                    source_length=SOURCE_LENGTH, embedding_dim=6, units=10,
+                                    attention=LuongAttention("general"))
+    by_hand.build(None)
+    for model in (again, by_hand):
+        assert len(model.get_weights()) == len(built.get_weights())
+        for got, expected in zip(model.get_weights(), built.get_weights()):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_make_translator_trains_a_step(toy):
+    pairs, arrays = toy
+    model = translator.make_translator(pairs, source_length=SOURCE_LENGTH, embedding_dim=6, units=10,
+                                       attention=MonotonicAttention(8), learning_rate=1e-2, jit_compile=False,
+                                       seed=0)
+    before = [w.copy() for w in model.get_weights()]
+    logs = model.train_on_batch([arrays["source"], arrays["decoder_input"]], arrays["decoder_target"],
+                                return_dict=True)
+    assert np.isfinite(logs["loss"]) and 0.0 <= logs["token_accuracy"] <= 1.0
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))

@@ -12,7 +12,7 @@ and saves a screenshot under ``--screens``. The machine is offline, so the page 
 served from a local copy whose MathJax comes from ``--mathjax`` (an ``es5`` folder of
 MathJax 3) instead of the CDN.
 
-    python tests/browser_check.py _build/html --mathjax _build/mathjax/es5 --screens _build/screens
+    python tools/browser_check.py _build/html --mathjax _build/mathjax/es5 --screens _build/screens
 
 Exit status 1 when any page has a problem; the report lists every one.
 """
@@ -88,7 +88,7 @@ const done = arguments[arguments.length - 1];
 
 def local_copy(html_dir, mathjax_dir):
     """A temporary copy of the book whose pages load MathJax from the copy itself."""
-    root = Path(tempfile.mkdtemp(prefix="book-check-")) / "site"
+    root = Path(tempfile.mkdtemp(prefix="browser-check-")) / "site"
     shutil.copytree(html_dir, root)
     shutil.copytree(mathjax_dir, root / "_mathjax")
     for page in root.rglob("*.html"):

@@ -1,4 +1,4 @@
-"""Tests of the documents of chapter 8: planted reviews, and the loader of real reviews."""
+"""Tests of attncourse.data.documents: chapter 8's planted reviews, and the loader of real reviews."""
 
 import io
 import tarfile

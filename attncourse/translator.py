@@ -1,4 +1,4 @@
-"""The translation model of chapters 2–5 and 9: a GRU encoder–decoder, with or without attention.
+"""The translation model of chapters 2–5 and 9–11: a GRU encoder–decoder, with or without attention.
 
 One class, :class:`Translator`, covers the three designs the chapters compare:
 
@@ -14,22 +14,27 @@ One class, :class:`Translator`, covers the three designs the chapters compare:
   alignment runs over all target steps at once; in decoding each step starts from the
   alignment of the step before, and the walk is hard (one source word) by default.
 
-Greedy decoding, accuracy per source-length bucket and the attention weights for the
-plots live here too.
-
-Chapter 9's Transformer (``attncourse.transformer``) has the same ``encode`` /
-``decode_step`` interface, so greedy decoding and accuracy by length work on it unchanged.
+The module also holds what trains it: :func:`masked_loss`, :class:`TokenAccuracy`,
+:func:`compile_translator`, and :func:`make_translator`, the builder the chapters share.
+Greedy decoding and accuracy per source-length bucket live in ``attncourse.decoding``,
+since chapter 9's Transformer (``attncourse.transformer``) decodes the same way: it has
+the same ``encode`` / ``decode_step`` interface.
 """
-
-import numpy as np
 
 import keras
 from keras import ops
 
-from attncourse.data import END, PAD, START, length_buckets, bucket_labels, pad
+from attncourse.data import PAD, START
 from attncourse.layers.bahdanau import BahdanauAttention
 from attncourse.layers.local import LocalAttention
-from attncourse.layers.monotonic import MONOTONIC_MODES, MonotonicAttention
+from attncourse.layers.monotonic import MonotonicAttention
+
+
+def _with_attention_layer(config):
+    """A copy of a saved ``config`` whose ``"attention"`` entry is the layer again, not its config."""
+    config = dict(config)
+    config["attention"] = keras.saving.deserialize_keras_object(config["attention"])
+    return config
 
 
 @keras.saving.register_keras_serializable(package="attncourse")
@@ -95,9 +100,7 @@ class ContextFeedingCell(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["attention"] = keras.saving.deserialize_keras_object(config["attention"])
-        return cls(**config)
+        return cls(**_with_attention_layer(config))
 
 
 @keras.saving.register_keras_serializable(package="attncourse")
@@ -281,9 +284,7 @@ class Translator(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["attention"] = keras.saving.deserialize_keras_object(config["attention"])
-        return cls(**config)
+        return cls(**_with_attention_layer(config))
 
 
 def masked_loss():
@@ -323,89 +324,39 @@ def compile_translator(model, learning_rate=3e-3, jit_compile="auto"):
     return model
 
 
-def greedy_decode(model, source, max_length, batch_size=512, monotonic_mode="hard"):
-    """Translate by taking the most likely word at every step, without teacher forcing.
+def make_translator(pairs, *, source_length, attention=None, embedding_dim=32, units=64,
+                    bidirectional=False, feed_context=None, seed=None, compile=True,
+                    learning_rate=3e-3, jit_compile="auto"):
+    """The chapters' translator for a set of sentence pairs: built, and compiled by default.
+
+    The vocabulary sizes come from ``pairs``; every weight is created at once (so
+    ``count_params`` works before training); then the model is compiled with
+    :func:`compile_translator` unless ``compile=False`` (chapter 11 compiles by hand,
+    under a distribution strategy).
 
     Args:
-        model: a :class:`Translator`.
-        source: padded source ids ``(n, T_v)``.
-        max_length: the number of steps to decode (END included).
-        batch_size: sentences decoded together.
-        monotonic_mode: how ``MonotonicAttention`` decodes, ``"hard"`` (default, Raffel
-            et al.'s test-time walk) or ``"soft"``; other attentions ignore it.
+        pairs: a ``ToyTranslation`` or ``SentencePairs`` (``source_vocab``, ``target_vocab``).
+        source_length: T_v, the padded source length the model is built for.
+        attention: ``None`` or a cross-attention layer, as for :class:`Translator`.
+        embedding_dim: size of the word embeddings.
+        units: size of the encoder and decoder states.
+        bidirectional: a bidirectional encoder, as for :class:`Translator`.
+        feed_context: where the attention sits, as for :class:`Translator`.
+        seed: if given, ``keras.utils.set_random_seed(seed)`` first, so that models built
+            with the same seed start from the same weights where they share them.
+        compile: compile with :func:`compile_translator`.
+        learning_rate: Adam's learning rate, when compiling.
+        jit_compile: passed to ``compile``, when compiling.
 
     Returns:
-        ``(tokens, weights)``: tokens ``(n, max_length)`` (everything after the first END
-        set to PAD) and, for an attention model, weights ``(n, max_length, T_v)`` (else None).
+        The :class:`Translator`, built (and compiled unless ``compile=False``).
     """
-    if monotonic_mode not in MONOTONIC_MODES:
-        raise ValueError(f"monotonic_mode: expected one of {MONOTONIC_MODES}, received {monotonic_mode!r}")
-    source = np.asarray(source)
-    if not model.built:
-        model.build([source.shape, (None, 1)])
-    all_tokens, all_weights = [], []
-    for start in range(0, len(source), batch_size):
-        batch = source[start : start + batch_size]
-        encoder_states, state, source_mask = model.encode(batch)
-        token = np.full((len(batch),), START, dtype="int32")
-        tokens, weights = [], []
-        step_weights = None
-        for step in range(max_length):
-            logits, state, step_weights = model.decode_step(
-                token, state, encoder_states, source_mask, previous_weights=step_weights,
-                monotonic_mode=monotonic_mode, step=step)
-            token = ops.convert_to_numpy(ops.argmax(logits, axis=-1)).astype("int32")
-            tokens.append(token)
-            if step_weights is not None:
-                weights.append(ops.convert_to_numpy(step_weights))
-        tokens = np.stack(tokens, axis=1)
-        finished = np.cumsum(tokens == END, axis=1) - (tokens == END) > 0  # steps after the first END
-        all_tokens.append(np.where(finished, PAD, tokens))
-        if weights:
-            all_weights.append(np.stack(weights, axis=1))
-    return np.concatenate(all_tokens), (np.concatenate(all_weights) if all_weights else None)
-
-
-def accuracy_by_length(model, data, edges, source_length=None, monotonic_mode="hard"):
-    """Greedy-decoding accuracy per source-length bucket.
-
-    Token accuracy compares the decoded words, END included, position by position with
-    the reference translation; sequence accuracy counts sentences decoded exactly.
-
-    Args:
-        model: a :class:`Translator`.
-        data: a ``ToyTranslation`` (usually the test split).
-        edges: bucket edges for :func:`attncourse.data.length_buckets`.
-        source_length: padded source length (defaults to the model's). A model without
-            the context-feeding cell (``feed_context=False``) reads sources of any length,
-            so it can be tested on sentences longer than it was built for.
-        monotonic_mode: passed to :func:`greedy_decode`.
-
-    Returns:
-        A dict with ``labels``, ``token_accuracy``, ``sequence_accuracy`` and ``count``
-        (lists, one entry per bucket), and ``weights``/``tokens`` of the decoding.
-    """
-    source_length = source_length or model.source_length
-    source = pad(data.source, length=source_length)
-    targets = [np.append(t, END) for t in data.target]
-    max_length = max(len(t) for t in targets)
-    tokens, weights = greedy_decode(model, source, max_length, monotonic_mode=monotonic_mode)
-    buckets = length_buckets(np.array([len(s) for s in data.source]), edges)
-    n_buckets = len(edges) - 1
-    hits, totals, exact, counts = (np.zeros(n_buckets) for _ in range(4))
-    for k, target in enumerate(targets):
-        right = tokens[k, : len(target)] == target
-        b = buckets[k]
-        hits[b] += right.sum()
-        totals[b] += len(target)
-        exact[b] += right.all()
-        counts[b] += 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return {
-            "labels": bucket_labels(edges),
-            "token_accuracy": (hits / totals).tolist(),
-            "sequence_accuracy": (exact / counts).tolist(),
-            "count": counts.astype(int).tolist(),
-            "tokens": tokens,
-            "weights": weights,
-        }
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    model = Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=source_length,
+                       embedding_dim=embedding_dim, units=units, attention=attention,
+                       feed_context=feed_context, bidirectional=bidirectional)
+    model.build(None)  # creates every weight, so the parameters can be counted
+    if compile:
+        compile_translator(model, learning_rate=learning_rate, jit_compile=jit_compile)
+    return model

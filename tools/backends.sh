@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # `make test-backends`: the layer tests on Keras's JAX and PyTorch backends.
 #
-# The layers promise to run on TensorFlow, JAX and PyTorch (DESIGN A.5); `make test`
+# The layers promise to run on TensorFlow, JAX and PyTorch (README, "Other backends"); `make test`
 # covers TensorFlow. This script adds CPU JAX and a CPU build of PyTorch to the existing
 # .venv, then runs the layer tests once per backend, with `tensorflow` made impossible
 # to import so that a layer or test that quietly depends on it fails here.
 #
-# Usage: bash tests/backends.sh [test files...]   (default: the four layer test files)
+# Usage: bash tools/backends.sh [test files...]   (default: the four layer test files)
 # Environment: VENV (default .venv), BACKENDS (default "jax torch").
 set -euo pipefail
 
