@@ -22,7 +22,7 @@ NOTEBOOKS ?= $(patsubst notebooks/%,$(COLAB_DIR)/%,$(sort $(wildcard notebooks/*
 CELL_TIMEOUT ?= 600
 
 .PHONY: help install test lint-workflows unit book-noexec browser-check notebooks book colab \
-	colab-parity test-backends exercises-page release clean
+	colab-parity test-backends bench exercises-page release clean
 
 # `make help` prints every target with the text after its `##`, read from this file.
 help: ## list the targets and what each does
@@ -112,6 +112,13 @@ colab: $(INSTALLED) ## the Colab copies of the notebooks, in _build/colab/notebo
 # The layer tests again on the JAX and PyTorch backends (installs CPU jax and torch into .venv).
 test-backends: $(INSTALLED) ## the layer tests on the JAX and PyTorch backends
 	bash tools/backends.sh
+
+# Every benchmark of benchmarks/ in quick mode (BENCH_ARGS="--full" for the full runs, or
+# names such as BENCH_ARGS="decoding layers"), then one table of each comparison, its ratio
+# and its goal (tools/bench.py). Speed is measured only here, never in a timed test.
+BENCH_ARGS ?=
+bench: $(INSTALLED) ## run every benchmark (quick) and print one table of ratios and goals
+	$(BIN)/python tools/bench.py $(BENCH_ARGS)
 
 # Colab parity: the unit tests and the notebooks (ci profile) again, in .venv-colab, with
 # Colab's Python (3.13) and the versions Colab pins (tools/colab-pins.txt, the only place they

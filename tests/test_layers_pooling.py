@@ -3,8 +3,11 @@
 ContextAttention (HAN), SelfAttentivePooling (Lin et al.) and KeyValueAttention
 (Daniluk et al.) agree with the NumPy reference given the layer's own weights; the
 context attention gives one weight per step; the hop penalty reaches the model's losses;
-key-value attention is strictly causal and windowed. Only ``keras.ops`` and NumPy are
-used, so this file runs on the TensorFlow, JAX and PyTorch backends.
+key-value attention is strictly causal and windowed, and computes only its window: it
+matches the all-pairs formulation it replaced, gradients included, without building a
+T × T × units tensor (read from the traced graph on TensorFlow). Otherwise only
+``keras.ops`` and NumPy are used, so this file runs on the TensorFlow, JAX and PyTorch
+backends.
 """
 
 import numpy as np
@@ -14,9 +17,11 @@ import keras
 from keras import ops
 
 from attncourse import reference
+from attncourse.layers.common import masked_softmax
 from attncourse.layers.context import ContextAttention
 from attncourse.layers.key_value import KeyValueAttention
 from attncourse.layers.self_attentive import SelfAttentivePooling, hop_penalty
+from tests.layer_harness import gradients
 
 LENGTHS = np.array([7, 4, 1, 0])  # the last example has no real step at all
 STEPS = 7
@@ -273,6 +278,166 @@ def test_key_value_rejects_a_depth_the_mode_cannot_split(mode, depth, rng):
 def test_key_value_rejects_bad_options(options, message):
     with pytest.raises(ValueError, match=message):
         KeyValueAttention(**options)
+
+
+class DenseKeyValueAttention(KeyValueAttention):
+    """The all-pairs formulation the layer replaced, from keras.ops, as the banded layer's oracle.
+
+    Every one of the T × T scores goes through a ``(batch, T, T, units)`` hidden layer,
+    then a band mask keeps ``1 <= t - j <= window``: the same function of ``h`` and of
+    the same three weights, with its own gradients (on every backend, through the
+    harness's stateless call).
+    """
+
+    def call(self, inputs, mask=None, return_attention_scores=False):
+        keys, values, _ = self.split(inputs)
+        as_read = ops.matmul(keys, self.key_kernel)
+        as_query = ops.matmul(keys, self.query_kernel)
+        scores = ops.sum(ops.tanh(as_read[:, None, :, :] + as_query[:, :, None, :]) * self.score_vector, -1)
+        positions = np.arange(inputs.shape[1])
+        lag = positions[:, None] - positions[None, :]  # t - j
+        allowed = ops.convert_to_tensor(((lag >= 1) & (lag <= self.window))[None])
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+            allowed = ops.logical_and(allowed, ops.logical_and(mask[:, None, :], mask[:, :, None]))
+        weights = masked_softmax(scores, allowed)
+        context = ops.matmul(weights, values)
+        return (context, weights) if return_attention_scores else context
+
+
+def twin(layer, h):
+    """The dense oracle with ``layer``'s options and weights."""
+    dense = DenseKeyValueAttention.from_config(layer.get_config())
+    dense.build(h.shape)
+    dense.set_weights(layer.get_weights())
+    return dense
+
+
+def lengths_for(steps, batch):
+    """Padding at the end of every example but the first; the last one is all padding."""
+    return np.linspace(steps, 0, batch).round().astype(int)
+
+
+BANDED_CASES = [  # (window, T): windows 1 and 3, a window as long as T, T < L
+    (1, STEPS), (3, STEPS), (STEPS, STEPS), (9, STEPS), (5, 3),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("window, steps", BANDED_CASES)
+@pytest.mark.parametrize("mode", MODES)
+def test_key_value_banded_window_agrees_with_the_reference(mode, window, steps, seed):
+    rng = np.random.default_rng(seed)
+    h = sequence(rng, 12, steps=steps)
+    for mask in (None, lengths_mask(lengths_for(steps, len(h)), steps)):
+        layer = KeyValueAttention(window=window, mode=mode)
+        context, weights = call(layer, h, mask)
+        assert weights.shape == (len(h), steps, steps)
+        expected_context, expected_weights = reference.key_value_attention(
+            h, numpy(layer.key_kernel), numpy(layer.query_kernel), numpy(layer.score_vector),
+            window=window, mode=mode, mask=mask,
+        )
+        real = np.ones(h.shape[:2], bool) if mask is None else mask
+        np.testing.assert_allclose(weights[real], expected_weights[real], atol=1e-5)
+        np.testing.assert_allclose(context[real], expected_context[real], atol=1e-5)
+        assert np.all(weights[~real] == 0.0) and np.all(context[~real] == 0.0)
+        assert np.all(weights[:, 0] == 0.0) and np.all(context[:, 0] == 0.0)
+
+
+# Every window of BANDED_CASES, every mode (not every pair: on JAX each shape compiles anew).
+GRADIENT_CASES = [
+    ("attention", 1, STEPS), ("key_value", 3, STEPS), ("key_value_predict", STEPS, STEPS),
+    ("attention", 9, STEPS), ("key_value_predict", 5, 3), ("key_value", 5, 3),
+]
+
+
+@pytest.mark.parametrize("mode, window, steps", GRADIENT_CASES)
+def test_key_value_banded_matches_the_dense_formulation_and_its_gradients(mode, window, steps, rng):
+    h = sequence(rng, 12, steps=steps)
+    mask = lengths_mask(lengths_for(steps, len(h)), steps)
+    layer = KeyValueAttention(window=window, mode=mode, units=5)
+    layer.build(h.shape)
+    dense = twin(layer, h)
+    context, weights = call(layer, h, mask)
+    dense_context, dense_weights = call(dense, h, mask)
+    np.testing.assert_allclose(weights, dense_weights, atol=1e-5)
+    np.testing.assert_allclose(context, dense_context, atol=1e-5)
+
+    context_weight = rng.normal(size=context.shape).astype("float32")
+    weights_weight = rng.normal(size=weights.shape).astype("float32")
+
+    def loss(call, inputs):
+        context, weights = call(inputs[0], mask=mask, return_attention_scores=True)
+        return ops.sum(ops.multiply(context, context_weight)) + ops.sum(ops.multiply(weights, weights_weight))
+
+    names = [w.name for w in layer.trainable_weights] + ["inputs"]
+    for name, ours, theirs in zip(names, gradients(layer, loss, [h]), gradients(dense, loss, [h])):
+        assert ours is not None and np.all(np.isfinite(ours)), name
+        np.testing.assert_allclose(ours, theirs, atol=1e-5, err_msg=name)
+
+
+def test_key_value_weights_keep_their_names_and_shapes(rng):
+    # Models saved before the banded computation still load: the same three weights.
+    layer = KeyValueAttention(window=4, mode="key_value_predict", units=5)
+    layer(sequence(rng, 12, batch=1))
+    assert [(w.name, tuple(w.shape)) for w in layer.weights] == [
+        ("key_kernel", (4, 5)), ("query_kernel", (4, 5)), ("score_vector", (5,))
+    ]
+
+
+def test_key_value_under_mixed_precision_keeps_float16_weights(rng):
+    h, mask = sequence(rng, 12), lengths_mask()
+    layer = KeyValueAttention(window=3, mode="key_value", dtype="mixed_float16")
+    context, weights = layer(h, mask=mask, return_attention_scores=True)
+    assert keras.backend.standardize_dtype(context.dtype) == "float16"
+    assert keras.backend.standardize_dtype(weights.dtype) == "float16"
+    float32 = KeyValueAttention(window=3, mode="key_value")
+    float32.build(h.shape)
+    float32.set_weights(layer.get_weights())
+    _, expected = call(float32, h, mask)
+    np.testing.assert_allclose(numpy(weights).astype("float32"), expected, atol=2e-3)
+
+
+def graph_tensor_shapes(function, *specs):
+    """The static shapes of every tensor a traced TensorFlow function computes."""
+    import tensorflow as tf
+
+    graph = tf.function(function).get_concrete_function(*specs).graph
+    return [tuple(out.shape.as_list()) for op in graph.get_operations() for out in op.outputs
+            if out.shape.rank is not None]
+
+
+@pytest.mark.parametrize("attend", ["banded", "dense"])
+def test_key_value_memory_grows_with_t_times_window_not_t_squared(attend):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("reads the traced TensorFlow graph")
+    import tensorflow as tf
+
+    batch, steps, window, units = 2, 64, 4, 8
+    layer = KeyValueAttention(window=window, mode="key_value_predict", units=units)
+    layer.build((batch, steps, 3 * units))
+    if attend == "dense":
+        layer = twin(layer, np.zeros((batch, steps, 3 * units)))
+
+    def forward_and_backward(h, mask):
+        with tf.GradientTape() as tape:
+            tape.watch(h)
+            context = layer(h, mask=mask)
+            loss = tf.reduce_sum(context * context)
+        return tape.gradient(loss, [h, *layer.trainable_weights])
+
+    shapes = graph_tensor_shapes(
+        forward_and_backward,
+        tf.TensorSpec((batch, steps, 3 * units), tf.float32),
+        tf.TensorSpec((batch, steps), tf.bool),
+    )
+    sizes = [int(np.prod([d for d in shape if d is not None])) for shape in shapes]
+    pairs = [shape for shape in shapes if list(shape).count(steps) >= 2]
+    if attend == "dense":  # the check below does see the all-pairs tensor when it is there
+        assert max(sizes) >= batch * steps * steps * units and pairs
+        return
+    assert max(sizes) <= batch * steps * window * units, max(shapes, key=lambda s: np.prod(s))
+    assert not pairs, f"no tensor may have both a T axis and another T axis: {pairs}"
 
 
 # --------------------------------------------------------------------------------------
