@@ -4,9 +4,11 @@ Same inputs, outputs and decoding interface as :class:`attncourse.translator.Tra
 (``encode``, ``decode_step``, ``source_length``), so ``decoding.greedy_decode`` and
 ``decoding.accuracy_by_length`` work on both and chapter 9 can put the two side by side. No
 recurrence: every position of a sentence is computed at once, which is where the speed
-comes from.
+comes from. Greedy decoding, one word at a time, keeps a key-value cache
+(:class:`DecoderCache`) so that each step computes only the new position.
 """
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -63,6 +65,32 @@ def causal_padding_mask(token_mask):
     steps = ops.arange(ops.shape(token_mask)[1])
     causal = ops.expand_dims(steps, 1) >= ops.expand_dims(steps, 0)  # (T, T), lower triangle
     return ops.logical_and(ops.expand_dims(causal, 0), ops.expand_dims(token_mask, 1))
+
+
+def _attend(attention, query, keys, values, mask, return_attention_scores=False):
+    """A ``MultiHeadAttention``'s scaled dot-product on already projected heads.
+
+    What ``attention(query_input, value_input, attention_mask=mask)`` does after its
+    query, key and value projections, with its own weights: scores over the keys, masked
+    softmax, weighted sum of the values, output projection.
+
+    Args:
+        attention: a built ``keras.layers.MultiHeadAttention``.
+        query: ``(batch, T_q, heads, key_dim)``, from ``attention.query_dense``.
+        keys, values: ``(batch, T_k, heads, key_dim)``, from ``attention.key_dense`` and
+            ``attention.value_dense``.
+        mask: booleans ``(batch, T_q, T_k)``, True where attending is allowed.
+        return_attention_scores: also return the weights (the layer then computes them
+            explicitly instead of with its fused ``dot_product_attention``).
+
+    Returns:
+        The output ``(batch, T_q, depth)``, or ``(output, weights)`` with the weights
+        ``(batch, heads, T_q, T_k)``.
+    """
+    output, weights = attention._compute_attention(query, keys, values, attention_mask=mask,
+                                                   return_attention_scores=return_attention_scores)
+    output = attention.output_dense(output)
+    return (output, weights) if return_attention_scores else output
 
 
 def _feed_forward(depth, hidden):
@@ -166,6 +194,88 @@ class DecoderBlock(_Block):
         x = x + self.feed_forward(self.feed_forward_norm(x))
         return (x, self_weights, cross_weights) if scores else x
 
+    def memory_keys_values(self, memory):
+        """The cross-attention's keys and values of the encoder output, for :meth:`step`.
+
+        They depend on the source only, so greedy decoding computes them once per sentence.
+
+        Args:
+            memory: the encoder's output ``(batch, T_v, depth)``.
+
+        Returns:
+            ``(keys, values)``, each ``(batch, T_v, heads, depth // heads)``.
+        """
+        return self.cross_attention.key_dense(memory), self.cross_attention.value_dense(memory)
+
+    def step(self, x, keys, values, key_mask, memory_keys, memory_values, memory_mask):
+        """The block at one new position, given the keys and values of the positions before it.
+
+        The same computation as :meth:`call` at the last of ``t + 1`` positions, with the
+        block's own weights, but the earlier positions enter only through their cached
+        self-attention keys and values: the new position's query, key and value are
+        projected, its key and value appended to the cache, and the query attends over
+        all of them; then the cross-attention, the feed-forward network, and the same
+        pre-norm residuals.
+
+        Args:
+            x: the new position ``(batch, 1, depth)``.
+            keys, values: the self-attention keys and values of the ``t`` positions before,
+                ``(batch, t, heads, depth // heads)`` each (``t`` may be 0).
+            key_mask: booleans ``(batch, 1, t + 1)``, True on the real (non-padding) tokens
+                of the prefix, the new one last.
+            memory_keys, memory_values: from :meth:`memory_keys_values`.
+            memory_mask: booleans ``(batch, 1, T_v)``, True on real source words.
+
+        Returns:
+            ``(output, keys, values, cross_weights)``: ``(batch, 1, depth)``, the keys and
+            values with the new position appended ``(batch, t + 1, heads, depth // heads)``,
+            and the cross-attention weights ``(batch, heads, 1, T_v)``.
+        """
+        normed = self.self_attention_norm(x)
+        attention = self.self_attention
+        keys = ops.concatenate([keys, attention.key_dense(normed)], axis=1)
+        values = ops.concatenate([values, attention.value_dense(normed)], axis=1)
+        x = x + _attend(attention, attention.query_dense(normed), keys, values, key_mask)
+        query = self.cross_attention.query_dense(self.cross_attention_norm(x))
+        attended, cross_weights = _attend(self.cross_attention, query, memory_keys, memory_values, memory_mask,
+                                          return_attention_scores=True)
+        x = x + attended
+        x = x + self.feed_forward(self.feed_forward_norm(x))
+        return x, keys, values, cross_weights
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DecoderCache:
+    """The decoding state of a :class:`Transformer` with its key-value cache.
+
+    After t steps of :meth:`Transformer.decode_step` it holds what the next step needs of
+    the past, so that the step computes only its own position: the self-attention keys
+    and values of the t positions of every decoder block, and every block's
+    cross-attention keys and values of the encoder output (computed once per sentence).
+
+    Attributes:
+        tokens: the prefix decoded so far, int ids ``(batch, t)`` (the uncached state);
+            its padding tokens are masked as keys, as in :meth:`Transformer.decode`.
+        keys, values: one ``(batch, t, heads, depth // heads)`` per decoder block.
+        memory_keys, memory_values: one ``(batch, T_v, heads, depth // heads)`` per block.
+        steps: t, the number of steps so far.
+        shape: ``(batch, t)``, the shape of ``tokens``, as for the uncached state.
+    """
+
+    tokens: object
+    keys: tuple
+    values: tuple
+    memory_keys: tuple
+    memory_values: tuple
+
+    @property
+    def steps(self):
+        return int(ops.shape(self.tokens)[1])
+
+    @property
+    def shape(self):
+        return tuple(ops.shape(self.tokens))
+
 
 @keras.saving.register_keras_serializable(package="attncourse")
 class Transformer(keras.Model):
@@ -196,7 +306,15 @@ class Transformer(keras.Model):
 
     Returns:
         Logits ``(batch, T_y, target_vocab_size)``, or ``(logits, weights)``.
+
+    Attributes:
+        kv_cache: whether :meth:`decode_step` keeps a key-value cache when its ``cache``
+            argument is left out (True, the class default). Set it to False on a model to
+            make ``decoding.greedy_decode`` run the decoder over the whole prefix at every
+            step, the uncached way, e.g. to compare the two. Not part of the config.
     """
+
+    kv_cache = True
 
     def __init__(self, source_vocab_size, target_vocab_size, *, source_length, depth=64, heads=4,
                  hidden=None, num_layers=2, max_length=256, **kwargs):
@@ -228,19 +346,21 @@ class Transformer(keras.Model):
         source = ops.ones((1, self.source_length), dtype="int32")
         self.call([source, ops.full((1, 1), START, dtype="int32")])
 
-    def _embed(self, embedding, tokens):
-        length = ops.shape(tokens)[1]
-        if isinstance(length, int) and length > self.max_length:
-            raise ValueError(f"a sequence of {length} tokens is longer than max_length={self.max_length}")
+    def _embed(self, embedding, tokens, start=0):
+        # `tokens` sit at positions start .. start + T - 1 (start > 0 for one step with a cache).
+        end = start + ops.shape(tokens)[1]
+        if isinstance(end, int) and end > self.max_length:
+            raise ValueError(f"a sequence of {end} tokens is longer than max_length={self.max_length}")
         # Scaled by sqrt(d), as in the paper, so the embeddings are not drowned by positions in [-1, 1].
         scaled = embedding(tokens) * float(np.sqrt(self.depth))
-        return scaled + ops.cast(ops.convert_to_tensor(self.positions)[:length], scaled.dtype)
+        return scaled + ops.cast(ops.convert_to_tensor(self.positions)[start:end], scaled.dtype)
 
     def encode(self, source, return_attention_scores=False):
         """Encoder output ``(batch, T_v, depth)``, an empty decoding state and the source mask.
 
-        The state is the target prefix decoded so far, ``(batch, 0)`` ids at the start; see
-        :meth:`decode_step`. With ``return_attention_scores`` a fourth item, the list of
+        The state is the target prefix decoded so far, ``(batch, 0)`` ids at the start;
+        :meth:`decode_step` with the key-value cache turns it into a :class:`DecoderCache`
+        at its first step. With ``return_attention_scores`` a fourth item, the list of
         each encoder block's weights ``(batch, heads, T_v, T_v)``.
         """
         source_mask = ops.not_equal(source, PAD)
@@ -288,30 +408,100 @@ class Transformer(keras.Model):
         return logits, {"encoder": encoder_weights, "decoder": decoder_weights, "cross": cross_weights}
 
     def decode_step(self, previous_token, state, encoder_states, source_mask, previous_weights=None,
-                    monotonic_mode=None, step=None):
+                    monotonic_mode=None, step=None, cache=None):
         """One greedy step, with the interface of :meth:`Translator.decode_step`.
 
-        No recurrence to carry: the state is the prefix of target ids so far, and every step
-        runs the decoder again over the whole prefix plus ``previous_token`` (simple, and
-        quadratic in the length; real systems cache the keys and values instead).
+        No recurrence to carry. With the key-value cache (the default) the state is a
+        :class:`DecoderCache`: the step embeds ``previous_token`` at its position, runs
+        each decoder block on that one position over the cached keys and values of the
+        earlier ones (:meth:`DecoderBlock.step`), and appends its own. Each step costs
+        the same whatever the length. Without the cache the state is the prefix of target
+        ids so far, and every step runs the whole decoder again over the prefix plus
+        ``previous_token``: simple, quadratic in the length, and recomputing every earlier
+        position's keys and values. Both give the same logits and weights.
         ``previous_weights``, ``monotonic_mode`` and ``step`` exist only for the common
         interface (monotonic and local-m attention use them) and are ignored.
 
+        Args:
+            previous_token: int ids ``(batch,)``, START at the first step.
+            state: the state of the step before: the prefix ``(batch, t)`` of ids (what
+                :meth:`encode` gives, ``(batch, 0)``) or a :class:`DecoderCache`. Either
+                serves both ways: a prefix starts a cache (an empty one, or one filled
+                by running the prefix through it), and the uncached way reads a cache's
+                ``tokens``.
+            encoder_states: the encoder output ``(batch, T_v, depth)`` from :meth:`encode`.
+            source_mask: booleans ``(batch, T_v)`` from :meth:`encode`.
+            cache: True to decode with the key-value cache, False the uncached way; None
+                (default) follows the model's ``kv_cache`` attribute (True unless set).
+
         Returns:
-            ``(logits, prefix, weights)``: logits ``(batch, target_vocab_size)`` of the next
-            word, the longer prefix ``(batch, t + 1)``, and the last block's cross-attention
-            of this step averaged over the heads, ``(batch, T_v)``.
+            ``(logits, state, weights)``: logits ``(batch, target_vocab_size)`` of the next
+            word; the next state, a :class:`DecoderCache` one step longer with the cache,
+            else the longer prefix ``(batch, t + 1)`` (both have ``shape`` ``(batch,
+            t + 1)``); and the last block's cross-attention of this step averaged over
+            the heads, ``(batch, T_v)``.
         """
-        previous_token = ops.expand_dims(ops.cast(previous_token, "int32"), 1)
-        prefix = ops.concatenate([ops.cast(state, "int32"), previous_token], axis=1)
+        previous_token = ops.cast(previous_token, "int32")
+        use_cache = self.kv_cache if cache is None else cache
         with warnings.catch_warnings():
             # At the first step the self-attention has a single key, and Keras warns that a
             # softmax over one entry is always 1. That is right, and harmless here.
             warnings.filterwarnings("ignore", message="You are using a softmax over axis")
+            if use_cache:
+                if not isinstance(state, DecoderCache):
+                    state = self.start_cache(state, encoder_states, source_mask)
+                return self._cached_step(previous_token, state, source_mask)
+            prefix = state.tokens if isinstance(state, DecoderCache) else state
+            prefix = ops.concatenate([ops.cast(prefix, "int32"), ops.expand_dims(previous_token, 1)], axis=1)
             logits, _, cross_weights = self.decode(prefix, encoder_states, source_mask,
                                                    return_attention_scores=True)
         weights = ops.mean(cross_weights[-1][:, :, -1, :], axis=1)
         return logits[:, -1], prefix, weights
+
+    def start_cache(self, prefix, encoder_states, source_mask):
+        """A :class:`DecoderCache` for a sentence's encoder output, holding ``prefix``.
+
+        Computes every decoder block's cross-attention keys and values of
+        ``encoder_states`` (once per sentence), then runs the tokens of ``prefix``, if
+        any, through the cache one step at a time.
+
+        Args:
+            prefix: int ids ``(batch, t)``, ``t`` >= 0 (the state :meth:`encode` gives is
+                ``(batch, 0)``).
+            encoder_states, source_mask: from :meth:`encode`.
+
+        Returns:
+            A :class:`DecoderCache` with ``steps == t``.
+        """
+        if not self.built:  # the decoder blocks' weights, which `encode` alone does not create
+            self.build(None)
+        prefix = ops.cast(prefix, "int32")
+        batch = ops.shape(encoder_states)[0]
+        memory = [block.memory_keys_values(encoder_states) for block in self.decoder_blocks]
+        memory_keys, memory_values = (tuple(items) for items in zip(*memory))
+        empty = ops.zeros((batch, 0, self.heads, self.depth // self.heads), dtype=memory_keys[0].dtype)
+        cache = DecoderCache(ops.zeros((batch, 0), dtype="int32"), (empty,) * self.num_layers,
+                             (empty,) * self.num_layers, memory_keys, memory_values)
+        for position in range(ops.shape(prefix)[1]):
+            _, cache, _ = self._cached_step(prefix[:, position], cache, source_mask)
+        return cache
+
+    def _cached_step(self, token, cache, source_mask):
+        """:meth:`decode_step` with a :class:`DecoderCache`: ``(logits, cache, weights)``."""
+        tokens = ops.concatenate([cache.tokens, ops.expand_dims(token, 1)], axis=1)
+        key_mask = ops.expand_dims(ops.not_equal(tokens, PAD), 1)  # (batch, 1, t + 1): real tokens only
+        memory_mask = ops.expand_dims(source_mask, 1)
+        x = self._embed(self.target_embedding, ops.expand_dims(token, 1), start=cache.steps)
+        keys, values = [], []
+        for i, block in enumerate(self.decoder_blocks):
+            x, block_keys, block_values, cross_weights = block.step(
+                x, cache.keys[i], cache.values[i], key_mask, cache.memory_keys[i], cache.memory_values[i],
+                memory_mask)
+            keys.append(block_keys)
+            values.append(block_values)
+        logits = self.output_layer(self.decoder_norm(x))
+        cache = DecoderCache(tokens, tuple(keys), tuple(values), cache.memory_keys, cache.memory_values)
+        return logits[:, 0], cache, ops.mean(cross_weights[:, :, 0, :], axis=1)
 
     def get_config(self):
         return {

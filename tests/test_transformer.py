@@ -1,6 +1,7 @@
 """Chapter 9's Transformer (``attncourse.transformer``): positions, masks, every head's
-weights, decoding step by step, training, saving and mixed precision. Its greedy decoding and
-accuracy by length are tested with the Translator's, in tests/test_decoding.py.
+weights, decoding step by step with and without the key-value cache, training, saving and
+mixed precision. Its greedy decoding and accuracy by length are tested with the Translator's,
+in tests/test_decoding.py.
 """
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 import keras
 from keras import ops
 
-from attncourse import data, transformer, translator
+from attncourse import data, decoding, transformer, translator
 from tests.conftest import SOURCE_LENGTH, toy_transformer as make_transformer
 
 
@@ -134,3 +135,108 @@ def test_transformer_runs_in_mixed_precision(toy):
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
     assert np.all(np.isfinite(logits))
+
+
+def _numpy(x):
+    return ops.convert_to_numpy(x)
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_decode_step_with_the_cache_matches_without_at_every_step(toy, num_layers):
+    # Teacher forcing feeds real words, then padding: every step's logits and weights agree
+    # both ways, and with the whole decoder run at once.
+    pairs, arrays = toy
+    model = make_transformer(pairs, num_layers=num_layers)
+    source, decoder_input = arrays["source"], arrays["decoder_input"]
+    assert np.any(source == data.PAD) and np.any(decoder_input == data.PAD)
+    teacher_logits = _numpy(model([source, decoder_input]))
+    memory, prefix, source_mask = model.encode(source)
+    cache = prefix
+    for step in range(decoder_input.shape[1]):
+        token = decoder_input[:, step]
+        logits, prefix, weights = model.decode_step(token, prefix, memory, source_mask, cache=False)
+        cached_logits, cache, cached_weights = model.decode_step(token, cache, memory, source_mask)
+        np.testing.assert_allclose(_numpy(cached_logits), _numpy(logits), atol=1e-5)
+        np.testing.assert_allclose(_numpy(cached_weights), _numpy(weights), atol=1e-5)
+        np.testing.assert_allclose(_numpy(cached_logits), teacher_logits[:, step], atol=1e-4)
+        assert isinstance(cache, transformer.DecoderCache) and cache.steps == step + 1
+        assert cache.shape == tuple(prefix.shape) == (len(source), step + 1)
+        np.testing.assert_array_equal(_numpy(cache.tokens), _numpy(prefix))
+        if step == 0:
+            memory_keys = cache.memory_keys
+        assert cache.memory_keys is memory_keys  # the encoder output's keys, computed once
+    assert len(cache.keys) == len(cache.values) == num_layers
+    for keys in cache.keys + cache.values:
+        assert tuple(keys.shape) == (len(source), decoder_input.shape[1], model.heads, model.depth // model.heads)
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_greedy_decoding_with_the_cache_matches_without(toy, num_layers):
+    pairs, arrays = toy
+    model = make_transformer(pairs, num_layers=num_layers)
+    source = arrays["source"]
+    max_length = 14  # longer than any target (END included)
+    assert np.any(source == data.PAD) and max_length > arrays["decoder_target"].shape[1]
+    assert model.kv_cache  # the default
+    tokens, weights = decoding.greedy_decode(model, source, max_length, batch_size=8)
+    model.kv_cache = False
+    uncached_tokens, uncached_weights = decoding.greedy_decode(model, source, max_length, batch_size=8)
+    np.testing.assert_array_equal(tokens, uncached_tokens)
+    np.testing.assert_allclose(weights, uncached_weights, atol=1e-5)
+    # The same greedy walk over the whole batch, each step's logits both ways. (An untrained
+    # model repeats itself; the test above feeds varied words, and padding, through the cache.)
+    memory, prefix, source_mask = model.encode(source)
+    cache = prefix
+    token = np.full((len(source),), data.START, dtype="int32")
+    for _ in range(max_length):
+        logits, prefix, _ = model.decode_step(token, prefix, memory, source_mask)  # kv_cache is False
+        cached_logits, cache, _ = model.decode_step(token, cache, memory, source_mask, cache=True)
+        np.testing.assert_allclose(_numpy(cached_logits), _numpy(logits), atol=1e-5)
+        token = np.argmax(_numpy(logits), axis=-1).astype("int32")
+    assert not isinstance(prefix, transformer.DecoderCache) and cache.steps == max_length
+
+
+def test_a_prefix_starts_a_cache_and_a_cache_gives_its_prefix(toy):
+    pairs, arrays = toy
+    model = make_transformer(pairs, num_layers=2)
+    source, decoder_input = arrays["source"], arrays["decoder_input"]
+    memory, _, source_mask = model.encode(source)
+    prefix, token = decoder_input[:, :4], decoder_input[:, 4]
+    logits, longer, weights = model.decode_step(token, prefix, memory, source_mask, cache=False)
+    # A cache filled from a prefix, and a cache read back as its prefix, step as the prefix does.
+    cached_logits, cache, cached_weights = model.decode_step(token, prefix, memory, source_mask)
+    np.testing.assert_allclose(_numpy(cached_logits), _numpy(logits), atol=1e-5)
+    np.testing.assert_allclose(_numpy(cached_weights), _numpy(weights), atol=1e-5)
+    np.testing.assert_array_equal(_numpy(cache.tokens), _numpy(longer))
+    filled = model.start_cache(prefix, memory, source_mask)
+    assert filled.steps == 4
+    for before, after in zip(filled.keys + filled.values, cache.keys + cache.values):
+        np.testing.assert_allclose(_numpy(after)[:, :4], _numpy(before), atol=1e-6)
+    next_token = decoder_input[:, 5]
+    after_cache, prefix_again, _ = model.decode_step(next_token, cache, memory, source_mask, cache=False)
+    after_prefix = model.decode_step(next_token, longer, memory, source_mask, cache=False)[0]
+    np.testing.assert_allclose(_numpy(after_cache), _numpy(after_prefix), atol=1e-6)
+    assert tuple(prefix_again.shape) == (len(source), 6)
+
+
+def test_cached_decoding_stops_at_max_length(toy):
+    pairs, arrays = toy
+    model = make_transformer(pairs)  # positions for 32 words
+    memory, _, source_mask = model.encode(arrays["source"][:1])
+    cache = model.start_cache(np.full((1, model.max_length), 3, dtype="int32"), memory, source_mask)
+    with pytest.raises(ValueError, match="max_length"):
+        model.decode_step(np.array([3]), cache, memory, source_mask)
+
+
+def test_cached_decoding_in_mixed_precision(toy):
+    pairs, arrays = toy
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        model = make_transformer(pairs)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    tokens, weights = decoding.greedy_decode(model, arrays["source"], max_length=6)
+    model.kv_cache = False
+    uncached_tokens, uncached_weights = decoding.greedy_decode(model, arrays["source"], max_length=6)
+    np.testing.assert_array_equal(tokens, uncached_tokens)
+    np.testing.assert_allclose(weights.astype("float32"), uncached_weights.astype("float32"), atol=1e-3)
