@@ -7,7 +7,8 @@ One class, :class:`Translator`, covers the three designs the chapters compare:
 - attention that feeds the state (Bahdanau et al. 2015): before step i the decoder reads
   a context c_i with its previous state s_{i-1} as the query, and c_i goes into the GRU
   together with the previous word. Teacher forcing runs as one ``keras.layers.RNN`` over
-  a cell that does both, so no Python loop over time steps;
+  a cell that does both, so no Python loop over time steps, and the cell reads the
+  encoder states prepared once per sequence, not once per step;
 - attention after the decoder (Luong et al. 2015): the GRU runs over all target steps at
   once, then every state s_i attends in one batched call, and [s_i; c_i] predicts the word.
   Monotonic attention (Raffel et al. 2017) sits here too: in training its expected
@@ -21,13 +22,22 @@ since chapter 9's Transformer (``attncourse.transformer``) decodes the same way:
 the same ``encode`` / ``decode_step`` interface.
 """
 
+import contextlib
+import contextvars
+
 import keras
 from keras import ops
 
 from attncourse.data import PAD, START
 from attncourse.layers.bahdanau import BahdanauAttention
+from attncourse.layers.common import masked_softmax
+from attncourse.layers.cross import CrossAttention
 from attncourse.layers.local import LocalAttention
 from attncourse.layers.monotonic import MonotonicAttention
+
+# The memory ContextFeedingCell.reading fixed, as ``(cell, prepared memory)``: a context
+# variable, so that replicas traced in parallel threads (tf.distribute) keep their own.
+_READING = contextvars.ContextVar("attncourse_context_feeding_memory", default=None)
 
 
 def _with_attention_layer(config):
@@ -37,16 +47,44 @@ def _with_attention_layer(config):
     return config
 
 
+def _scores_step_by_step(attention):
+    """Whether ``attention`` weighs as ``BahdanauAttention`` does, so its score can be split.
+
+    True when the weights are the masked softmax of Bahdanau's additive scores (no
+    subclass changed ``scores``, ``attention_weights`` or ``call``): then
+    ``prepare_keys`` and ``step_scores`` compute its scores in two parts.
+    """
+    kind = type(attention)
+    return (isinstance(attention, BahdanauAttention) and kind.scores is BahdanauAttention.scores
+            and kind.attention_weights is CrossAttention.attention_weights
+            and kind.call is CrossAttention.call)
+
+
 @keras.saving.register_keras_serializable(package="attncourse")
 class ContextFeedingCell(keras.layers.Layer):
     """One decoder step of Bahdanau et al.: attend with s_{i-1}, then update the GRU.
 
-    The encoder states and their mask travel as constant states of the RNN (Keras 3's
-    RNN has no ``constants`` argument), so ``keras.layers.RNN`` can run the whole
-    teacher-forced decoder in one loop::
+    ``keras.layers.RNN`` runs it over all target steps, so the whole teacher-forced
+    decoder is one loop::
 
         c_i, α_i = attention(s_{i-1}, h_1..h_T_v)
         s_i      = GRU([y_{i-1}; c_i], s_{i-1})
+
+    The cell takes the encoder states h_j and their mask (the *memory*) in one of two ways:
+
+    - as states, ``[s_{i-1}, encoder_states, encoder_mask]``: a plain RNN cell (Keras 3's
+      RNN has no ``constants`` argument), as greedy decoding calls it, one step at a time;
+    - fixed for a whole run with :meth:`reading`: inside ``with cell.reading(encoder_states,
+      encoder_mask):`` the cell's only state is ``[s_{i-1}]``, and it reads the memory as
+      :meth:`prepare` made it, once. This is how :class:`Translator` runs teacher forcing.
+      Memory carried as RNN states would be masked by the RNN at every step (a select over
+      ``(batch, T_v, d_v)``, forward and backward) although it never changes, and
+      Bahdanau's key projection W_k h_j, the same at every step, would be redone T_y times.
+
+    Both give the same numbers. With :class:`~attncourse.layers.BahdanauAttention` the
+    cell computes the weights from the layer's two halves of the score
+    (``prepare_keys`` once, ``step_scores`` per step) and the context as Σ_j α_ij h_j;
+    any other attention is called as a layer, with one query step.
 
     Args:
         units: size of the decoder state.
@@ -56,10 +94,12 @@ class ContextFeedingCell(keras.layers.Layer):
 
     Call arguments:
         inputs: the embedded previous word, ``(batch, embedding_dim)``.
-        states: ``[s_{i-1}, encoder_states, encoder_mask]``, the mask as floats.
+        states: ``[s_{i-1}, encoder_states, encoder_mask]``, the mask as floats or
+            booleans; or ``[s_{i-1}]`` inside :meth:`reading`.
 
     Returns:
-        ``(output, new_states)`` with output ``[s_i; c_i; α_i]``, ``(batch, units + d_v + T_v)``.
+        ``(output, new_states)`` with output ``[s_i; c_i; α_i]``, ``(batch, units + d_v + T_v)``,
+        and the new states in the layout of ``states``.
     """
 
     def __init__(self, units, attention, source_length, memory_depth, **kwargs):
@@ -74,20 +114,67 @@ class ContextFeedingCell(keras.layers.Layer):
 
     def build(self, input_shape):
         batch = input_shape[0]
-        if not self.attention.built:  # a reloaded attention layer comes built already
-            self.attention.build([(batch, 1, self.units), (batch, self.source_length, self.memory_depth)])
+        self._build_attention(batch)
         self.gru.build((batch, input_shape[-1] + self.memory_depth))
 
+    def _build_attention(self, batch=None):
+        if not self.attention.built:  # a reloaded attention layer comes built already
+            self.attention.build([(batch, 1, self.units), (batch, self.source_length, self.memory_depth)])
+
+    def prepare(self, memory, memory_mask):
+        """The memory as every step reads it, computed once: ``(values, keys, mask)``.
+
+        ``values`` are the encoder states, ``mask`` the mask as booleans, and ``keys`` what
+        ``BahdanauAttention.prepare_keys`` makes of them (the projected keys W_k h_j, and
+        the weights read once), None for any other attention.
+        """
+        self._build_attention()
+        keys = self.attention.prepare_keys(memory) if _scores_step_by_step(self.attention) else None
+        return memory, keys, ops.cast(memory_mask, "bool")
+
+    @contextlib.contextmanager
+    def reading(self, memory, memory_mask):
+        """Within the ``with``, the cell reads this memory, prepared once, and has one state.
+
+        Args:
+            memory: the encoder states ``(batch, T_v, d_v)``.
+            memory_mask: their mask ``(batch, T_v)``, True (or 1) on real source words.
+        """
+        token = _READING.set((self, self.prepare(memory, memory_mask)))
+        try:
+            yield
+        finally:
+            _READING.reset(token)
+
+    def attend(self, previous, memory):
+        """The context c_i ``(batch, d_v)`` and weights α_i ``(batch, T_v)`` for the query s_{i-1}."""
+        values, keys, mask = memory
+        if keys is None:  # another attention: its own call, with one query step
+            context, weights = self.attention(
+                [ops.expand_dims(previous, 1), values], mask=[None, mask], return_attention_scores=True)
+            return context[:, 0], weights[:, 0]
+        weights = masked_softmax(self.attention.step_scores(previous, keys), mask)
+        # Σ_j α_j h_j as a product and a sum over j: on CPU, TensorFlow's batched matmul
+        # (batch, 1, T_v) @ (batch, T_v, d_v) costs several times more, and a training step
+        # runs it three times per target word (once forward, twice backward).
+        context = ops.sum(ops.expand_dims(weights, -1) * ops.cast(values, weights.dtype), axis=1)
+        return context, weights
+
     def call(self, inputs, states, training=False):
-        previous, memory, memory_mask = states
-        context, weights = self.attention(
-            [ops.expand_dims(previous, 1), memory],
-            mask=[None, ops.cast(memory_mask, "bool")],
-            return_attention_scores=True,
-        )
-        context, weights = context[:, 0], weights[:, 0]
+        previous = states[0]
+        if len(states) == 1:
+            reading = _READING.get()
+            if reading is None or reading[0] is not self:
+                raise ValueError(
+                    "ContextFeedingCell: with the decoder state as its only state, the cell must "
+                    "run inside `with cell.reading(encoder_states, encoder_mask):`; otherwise "
+                    "pass the states [state, encoder_states, encoder_mask]")
+            memory = reading[1]
+        else:
+            memory = self.prepare(states[1], states[2])
+        context, weights = self.attend(previous, memory)
         state, _ = self.gru(ops.concatenate([inputs, context], axis=-1), [previous], training=training)
-        return ops.concatenate([state, context, weights], axis=-1), [state, memory, memory_mask]
+        return ops.concatenate([state, context, weights], axis=-1), [state, *states[1:]]
 
     def get_config(self):
         return {
@@ -205,12 +292,14 @@ class Translator(keras.Model):
             decoder_states = self.decoder(embedded, initial_state=last, mask=target_mask, training=training)
             context = None
         elif self.feed_context:
-            steps = self.decoder(
-                embedded, initial_state=[last, encoder_states, ops.cast(source_mask, encoder_states.dtype)],
-                mask=target_mask, training=training)
-            decoder_states = steps[..., : self.units]
-            context = steps[..., self.units : 2 * self.units]
-            weights = steps[..., 2 * self.units :]
+            # The RNN carries and masks the decoder state only; the memory is read as
+            # prepared once for the whole sequence (ContextFeedingCell.reading).
+            if not self.decoder.built:  # the cell's weights first, under the RNN's name
+                self.decoder.build(tuple(embedded.shape))
+            with self.decoder.cell.reading(encoder_states, source_mask):
+                steps = self.decoder(embedded, initial_state=last, mask=target_mask, training=training)
+            # One split, not three slices: its gradient is one concatenation.
+            decoder_states, context, weights = ops.split(steps, [self.units, 2 * self.units], axis=-1)
         else:
             decoder_states = self.decoder(embedded, initial_state=last, mask=target_mask, training=training)
             context, weights = self.attention(

@@ -6,14 +6,19 @@ NumPy reference using the layer's own weights, and the behaviour particular to e
 layer (windows, centres, monotonic walks, one-step decoding) is checked.
 """
 
+import functools
+
 import numpy as np
 import pytest
 
 import keras
 from keras import ops
 
-from attncourse import reference
+from attncourse import decoding, reference
 from attncourse.layers import BahdanauAttention, LocalAttention, LuongAttention, MonotonicAttention
+from attncourse.layers import monotonic
+from attncourse.translator import make_translator
+from tests.conftest import SOURCE_LENGTH
 from tests.layer_harness import gradients
 
 BATCH, T_Q, T_V = 3, 5, 7
@@ -647,3 +652,228 @@ def test_monotonic_forward_runs_under_xla():
         trainable = [v.value for v in layer.trainable_weights]
         compiled = jax.jit(lambda q, v: layer.stateless_call(trainable, [], [q, v])[0])
     np.testing.assert_allclose(ops.convert_to_numpy(compiled(query, value)), eager, atol=1e-5)
+
+
+# --------------------------------------------------------------------------------------
+# Monotonic attention: the online hard walk of decoding
+# --------------------------------------------------------------------------------------
+
+WALK_LENGTHS = np.array([48, 45, 30, 9, 1, 0])  # the last source has no real position
+WALK_STEPS = 24
+
+
+def walk_inputs(seed, lengths=WALK_LENGTHS, steps=WALK_STEPS):
+    """Queries, values and keys of three depths, sources padded at the end (and, with
+    ``WALK_LENGTHS``, one source with padding inside it too)."""
+    rng = np.random.default_rng(seed)
+    batch, source_length = len(lengths), int(np.max(lengths))
+    value_mask = lengths_mask(lengths, source_length)
+    if lengths is WALK_LENGTHS:
+        value_mask[3, [2, 3, 5]] = False
+    return dict(
+        query=rng.normal(size=(batch, steps, D_Q)).astype("float32") * 2.0,
+        value=rng.normal(size=(batch, source_length, D_V)).astype("float32"),
+        key=rng.normal(size=(batch, source_length, D_K)).astype("float32"),
+        value_mask=value_mask,
+    )
+
+
+def walk_layer(seed, units=5, **options):
+    """A hard MonotonicAttention with weights drawn by NumPy: the same on every backend."""
+    layer = MonotonicAttention(units=units, mode="hard", **options)
+    layer.build([(None, 1, D_Q), (None, None, D_K)])
+    rng = np.random.default_rng(seed)
+    query_kernel, key_kernel, score_vector, score_bias = layer.get_weights()
+    # Small W_q, larger W_k: p_ij depends on the key, so walks stop at some words only.
+    layer.set_weights([
+        rng.uniform(-0.3, 0.3, size=query_kernel.shape).astype("float32"),
+        rng.uniform(-1.0, 1.0, size=key_kernel.shape).astype("float32"),
+        rng.uniform(-1.5, 1.5, size=score_vector.shape).astype("float32"),
+        score_bias,
+    ])
+    return layer
+
+
+def decode_hard(layer, data, online, previous=None):
+    """Contexts ``(B, T_q, d_v)`` and alignments ``(B, T_q, T_v)`` of hard steps, one by one."""
+    contexts, alignments = [], []
+    for i in range(data["query"].shape[1]):
+        context, previous = layer.step(
+            data["query"][:, i], data["value"], previous, value_mask=data["value_mask"],
+            key=data["key"], mode="hard", online=online,
+        )
+        contexts.append(ops.convert_to_numpy(context))
+        alignments.append(ops.convert_to_numpy(previous))
+    return np.stack(contexts, axis=1), np.stack(alignments, axis=1)
+
+
+def walk_kinds(layer, data, alignments):
+    """What each hard step did: moves of 0, 1, 2..7 and 8+ positions, ran past the end."""
+    p_choose = ops.convert_to_numpy(layer.choose_probabilities(data["query"], data["key"], data["value_mask"]))
+    kinds = set()
+    for row, real in enumerate(data["value_mask"]):
+        if not real.any():
+            continue
+        position = 0
+        for i, alignment in enumerate(alignments[row]):
+            chosen = int(alignment.argmax())
+            if not np.any(real[position:] & (p_choose[row, i, position:] >= layer.threshold)):
+                kinds.add("ran past the end")
+            move = chosen - position
+            kinds.add({0: "stayed", 1: "moved 1"}.get(move, "moved 2-7" if move < 8 else "moved 8+"))
+            position = chosen
+    return kinds
+
+
+def test_monotonic_online_hard_step_equals_the_full_step():
+    # Thresholds and offsets r from "never moves" (threshold 0) through one or a few
+    # positions per step to walks that run past the end (threshold 1, r = -3).
+    kinds = set()
+    for seed, (threshold, init_bias) in enumerate(
+        [(0.5, 0.0), (0.5, -3.0), (0.8, 1.0), (0.3, -1.0), (0.0, 0.0), (1.0, 0.0)]
+    ):
+        data = walk_inputs(seed)
+        layer = walk_layer(seed, threshold=threshold, init_bias=init_bias)
+        contexts, alignments = decode_hard(layer, data, online=True)
+        full_contexts, full_alignments = decode_hard(layer, data, online=False)
+        np.testing.assert_array_equal(alignments, full_alignments)
+        np.testing.assert_array_equal(contexts, full_contexts)
+        kinds |= walk_kinds(layer, data, full_alignments)
+    assert kinds == {"stayed", "moved 1", "moved 2-7", "moved 8+", "ran past the end"}
+
+
+def test_monotonic_online_hard_step_starts_from_any_previous_alignment():
+    # The walk starts where the cumulative sum of α_{i-1} passes 0.5, as the full step
+    # does: also from a soft alignment, a zero row, or a padded position.
+    data = walk_inputs(7, steps=1)
+    layer = MonotonicAttention(units=5, mode="hard", init_bias=-1.0)
+    batch, source_length = data["key"].shape[:2]
+    rng = np.random.default_rng(8)
+    previous = [
+        np.zeros((batch, source_length), "float32"),
+        rng.dirichlet(np.full(source_length, 0.3), size=batch).astype("float32"),
+        np.eye(source_length, dtype="float32")[[47, 44, 40, 4, 0, 3]],  # 40: padding of row 2
+    ]
+    for alignment in previous:
+        online = decode_hard(layer, data, online=True, previous=alignment)
+        full = decode_hard(layer, data, online=False, previous=alignment)
+        for got, expected in zip(online, full):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_monotonic_online_ties_with_the_threshold_are_settled_over_the_whole_source(monkeypatch):
+    # A window's p can differ from the whole source's in the last bits; a threshold put
+    # exactly on one p makes that matter. The step then scores the whole source.
+    data = walk_inputs(3, steps=6)
+    layer = MonotonicAttention(units=5, mode="hard", init_bias=0.0)
+    decode_hard(layer, data, online=False)  # builds the layer
+    p_choose = layer.choose_probabilities(data["query"][:, :1], data["key"], data["value_mask"])
+    layer.threshold = float(ops.convert_to_numpy(p_choose)[0, 0, 0])  # the first step's start
+    calls = []
+    over_source = MonotonicAttention._step_over_source
+    monkeypatch.setattr(
+        MonotonicAttention, "_step_over_source",
+        lambda self, *args: calls.append(args[-1]) or over_source(self, *args),
+    )
+    online = decode_hard(layer, data, online=True)
+    assert calls and calls[0] == "hard"  # the tie went to the full computation
+    full = decode_hard(layer, data, online=False)
+    for got, expected in zip(online, full):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_monotonic_online_step_reads_keys_from_the_previous_position_on(monkeypatch):
+    # A source of 600 positions (long enough for the default to walk online) and walks
+    # that move a position or two per step: each step reads a few windows of keys, all
+    # at or right of the previous position.
+    lengths = np.array([600, 590, 350])
+    data = walk_inputs(4, lengths=lengths, steps=20)
+    layer = walk_layer(4, init_bias=0.0)
+    full_contexts, full_alignments = decode_hard(layer, data, online=False)
+    reads = []
+    window_probabilities = layer._window_probabilities
+
+    def recording(query, key):
+        probabilities = window_probabilities(query, key)
+        return lambda index: reads[-1].append(ops.convert_to_numpy(index)) or probabilities(index)
+
+    monkeypatch.setattr(layer, "_window_probabilities", recording)
+    positions = np.zeros(len(lengths), int)
+    for i in range(data["query"].shape[1]):
+        reads.append([])
+        context, alignment = layer.step(
+            data["query"][:, i], data["value"], None if i == 0 else full_alignments[:, i - 1],
+            value_mask=data["value_mask"], key=data["key"],
+        )
+        np.testing.assert_array_equal(ops.convert_to_numpy(alignment), full_alignments[:, i])
+        np.testing.assert_array_equal(ops.convert_to_numpy(context), full_contexts[:, i])
+        read = np.concatenate(reads[-1], axis=1) - 600 * np.arange(len(lengths))[:, None]
+        assert np.all(read >= positions[:, None]), "the walk read a key left of where it stood"
+        chosen = full_alignments[:, i].argmax(-1)
+        furthest = (chosen - positions).max()
+        assert read.shape[1] <= 2 * (furthest + 1) + monotonic.HARD_WINDOW
+        positions = chosen
+    assert positions.min() > 2  # the walks did move
+
+
+def test_monotonic_step_scores_the_whole_source_where_the_walk_does_not_pay(monkeypatch):
+    walks = []
+    hard_walk = MonotonicAttention._hard_walk
+    monkeypatch.setattr(
+        MonotonicAttention, "_hard_walk", lambda self, *args: walks.append(1) or hard_walk(self, *args)
+    )
+    data = walk_inputs(0, steps=1)
+    decode_hard(MonotonicAttention(units=5, mode="hard"), data, online=None)
+    assert not walks  # a short source: one pass over it
+    decode_hard(MonotonicAttention(units=5, mode="hard", dtype="mixed_float16"), data, online=True)
+    assert not walks  # 16-bit energies
+    decode_hard(MonotonicAttention(units=5, mode="hard"), data, online=True)
+    assert walks
+    with pytest.raises(ValueError, match=r"online must be None, True or False.*'yes'"):
+        MonotonicAttention(units=5).step(data["query"][:, 0], data["value"], online="yes")
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() not in ("tensorflow", "jax"), reason="tracing: TensorFlow and JAX only"
+)
+def test_monotonic_online_step_runs_traced():
+    data = walk_inputs(1, steps=12)
+    layer = MonotonicAttention(units=5, mode="hard", init_bias=-1.0)
+    full_contexts, full_alignments = decode_hard(layer, data, online=False)
+
+    def step(query, previous):
+        return layer.step(query, data["value"], previous, value_mask=data["value_mask"], key=data["key"],
+                          online=True)
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        compiled = [tf.function(step), tf.function(step, jit_compile=True)]
+    else:
+        import jax
+
+        compiled = [jax.jit(step)]
+    for function in compiled:
+        previous = layer.initial_alignment(data["key"])  # a tensor: one trace for every step
+        for i in range(data["query"].shape[1]):
+            context, previous = function(data["query"][:, i], previous)
+            np.testing.assert_array_equal(ops.convert_to_numpy(previous), full_alignments[:, i])
+            np.testing.assert_array_equal(ops.convert_to_numpy(context), full_contexts[:, i])
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="the Translator is tested on TensorFlow"
+)
+@pytest.mark.parametrize("init_bias", [0.0, -1.0])  # r = -1: most walks run past the end at once
+def test_greedy_decoding_is_the_same_with_the_online_walk(toy, monkeypatch, init_bias):
+    pairs, arrays = toy
+    model = make_translator(pairs, source_length=SOURCE_LENGTH, attention=MonotonicAttention(8, init_bias=init_bias),
+                            embedding_dim=6, units=10, seed=0, compile=False)
+    decoded = {}
+    for online in (True, False):
+        monkeypatch.setattr(model.attention, "step", functools.partial(MonotonicAttention.step, model.attention,
+                                                                       online=online))
+        decoded[online] = decoding.greedy_decode(model, arrays["source"], max_length=12, batch_size=5)
+    np.testing.assert_array_equal(decoded[True][0], decoded[False][0])
+    np.testing.assert_array_equal(decoded[True][1], decoded[False][1])
+    assert decoded[True][1].argmax(-1).max() > 0  # the walks moved

@@ -3,6 +3,8 @@ attention, step-by-step decoding against teacher forcing, training, saving, and 
 chapters share. Greedy decoding and accuracy by length are tested in tests/test_decoding.py.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -75,6 +77,114 @@ def test_local_m_decoding_step_by_step_matches_teacher_forcing(toy):
     _, forced = model([source, fed], return_attention_scores=True)
     real = fed != data.PAD
     np.testing.assert_allclose(greedy_weights[real], ops.convert_to_numpy(forced)[real], atol=1e-4)
+
+
+def looped_teacher_forcing(model, source, decoder_input):
+    """The reference: ``decode_step`` over the target words in a Python loop, masked as the RNN masks.
+
+    A padded target step keeps the decoder state and repeats the step before's logits and
+    weights (what ``keras.layers.RNN`` does with a mask). The first step is START, never padded.
+    """
+    encoder_states, state, source_mask = model.encode(source)
+    real = ops.expand_dims(ops.not_equal(decoder_input, data.PAD), -1)
+    all_logits, all_weights = [], []
+    for step in range(decoder_input.shape[1]):
+        logits, new_state, weights = model.decode_step(decoder_input[:, step], state, encoder_states, source_mask)
+        keep = real[:, step]
+        state = ops.where(keep, new_state, state)
+        if step:
+            logits = ops.where(keep, logits, all_logits[-1])
+            weights = ops.where(keep, weights, all_weights[-1])
+        all_logits.append(logits)
+        all_weights.append(weights)
+    return ops.stack(all_logits, axis=1), ops.stack(all_weights, axis=1)
+
+
+def feeding_translator(pairs, kind, bidirectional=False):
+    """A toy translator whose attention feeds the state: Bahdanau's, or Luong's (any layer can)."""
+    if kind == "bahdanau":
+        return make(pairs, kind, bidirectional)
+    keras.utils.set_random_seed(0)
+    return translator.Translator(len(pairs.source_vocab), len(pairs.target_vocab), source_length=SOURCE_LENGTH,
+                                 embedding_dim=6, units=10, attention=LuongAttention("general"),
+                                 feed_context=True, bidirectional=bidirectional)
+
+
+@pytest.mark.parametrize("kind, bidirectional", [("bahdanau", False), ("bahdanau", True), ("luong", False)])
+def test_teacher_forcing_reading_the_memory_once_matches_the_looped_decoder(toy, kind, bidirectional):
+    # Teacher forcing runs the context-feeding cell inside keras.layers.RNN with the memory
+    # prepared once (ContextFeedingCell.reading). The same logits, weights and gradients must
+    # come out of the straightforward ways: the cell called step by step in a Python loop
+    # (decode_step, the memory passed as states at every call), and the RNN run over the
+    # cell with the memory as states.
+    import tensorflow as tf
+
+    pairs, arrays = toy
+    model = feeding_translator(pairs, kind, bidirectional)
+    source, decoder_input = arrays["source"], arrays["decoder_input"]
+    assert np.all(decoder_input[:, 0] == data.START) and np.any(decoder_input == data.PAD)
+    loss_fn = translator.masked_loss()
+    model([source, decoder_input])  # builds every weight
+    with tf.GradientTape(persistent=True) as tape:
+        logits, weights = model([source, decoder_input], return_attention_scores=True)
+        loss = loss_fn(arrays["decoder_target"], logits)
+        looped_logits, looped_weights = looped_teacher_forcing(model, source, decoder_input)
+        looped_loss = loss_fn(arrays["decoder_target"], looped_logits)
+    for got, expected in ((logits, looped_logits), (weights, looped_weights)):
+        np.testing.assert_allclose(ops.convert_to_numpy(got), ops.convert_to_numpy(expected), atol=1e-5)
+    variables = model.trainable_variables
+    for variable, got, expected in zip(variables, tape.gradient(loss, variables), tape.gradient(looped_loss, variables)):
+        np.testing.assert_allclose(ops.convert_to_numpy(tf.convert_to_tensor(got)),
+                                   ops.convert_to_numpy(tf.convert_to_tensor(expected)), atol=1e-5,
+                                   err_msg=variable.path)
+
+    # The RNN over the cell with the memory as states: the decoder's outputs are the same.
+    encoder_states, last, source_mask = model.encode(source)
+    embedded = model.target_embedding(decoder_input)
+    target_mask = ops.not_equal(decoder_input, data.PAD)
+    as_states = model.decoder(embedded, initial_state=[last, encoder_states, ops.cast(source_mask, "float32")],
+                              mask=target_mask)
+    with model.decoder.cell.reading(encoder_states, source_mask):
+        read_once = model.decoder(embedded, initial_state=last, mask=target_mask)
+    np.testing.assert_allclose(ops.convert_to_numpy(read_once), ops.convert_to_numpy(as_states), atol=1e-6)
+
+
+def test_context_feeding_cell_with_one_state_needs_the_memory_fixed(toy):
+    pairs, arrays = toy
+    model = make(pairs, "bahdanau")
+    model.build(None)
+    cell = model.decoder.cell
+    encoder_states, state, source_mask = model.encode(arrays["source"])
+    embedded = ops.take(model.target_embedding.embeddings, arrays["decoder_input"][:, 0], axis=0)
+    with pytest.raises(ValueError, match="reading"):
+        cell(embedded, [state])
+    output, states = cell(embedded, [state, encoder_states, ops.cast(source_mask, "float32")])
+    assert len(states) == 3
+    with cell.reading(encoder_states, source_mask):
+        read_once, (new_state,) = cell(embedded, [state])
+    np.testing.assert_allclose(ops.convert_to_numpy(read_once), ops.convert_to_numpy(output), atol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(new_state), ops.convert_to_numpy(states[0]), atol=1e-6)
+
+
+def test_bahdanau_translator_weights_keep_their_names_and_shapes(toy):
+    # Saved models and the chapters' seeded weights depend on where each weight is made:
+    # the attention's weights belong to the decoder's cell, created after the embeddings.
+    pairs, _ = toy
+    model = make(pairs, "bahdanau")
+    model.build(None)
+    names = [re.sub(r"_\d+(?=/|$)", "", v.path.split("/", 1)[1]) for v in model.weights]
+    shapes = [tuple(v.shape) for v in model.weights]
+    cell = "rnn/context_feeding_cell"
+    vocab = len(pairs.target_vocab)
+    assert list(zip(names, shapes)) == [
+        (f"{cell}/bahdanau_attention/query_kernel", (10, 8)), (f"{cell}/bahdanau_attention/key_kernel", (10, 8)),
+        (f"{cell}/bahdanau_attention/score_vector", (8,)),
+        ("embedding/embeddings", (len(pairs.source_vocab), 6)), ("embedding/embeddings", (vocab, 6)),
+        ("gru/gru_cell/kernel", (6, 30)), ("gru/gru_cell/recurrent_kernel", (10, 30)), ("gru/gru_cell/bias", (2, 30)),
+        (f"{cell}/gru_cell/kernel", (16, 30)), (f"{cell}/gru_cell/recurrent_kernel", (10, 30)),
+        (f"{cell}/gru_cell/bias", (2, 30)),
+        ("dense/kernel", (20, 10)), ("dense/bias", (10,)), ("dense/kernel", (10, vocab)), ("dense/bias", (vocab,)),
+    ]
 
 
 def test_training_learns_and_the_metric_ignores_padding(toy):

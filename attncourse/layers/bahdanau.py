@@ -3,11 +3,15 @@
 :class:`BahdanauAttention` computes the weights with the additive score
 e_ij = w_a^T tanh(W_q q_i + W_k k_j); the inputs, masks and context come from
 :class:`~attncourse.layers.cross.CrossAttention`, the base every cross attention shares.
+For a decoder that queries the same keys once per step, :meth:`~BahdanauAttention.prepare_keys`
+and :meth:`~BahdanauAttention.step_scores` split the score in two: what depends on the keys
+alone, computed once, and what each query adds.
 """
 
 import keras
+from keras import ops
 
-from attncourse.layers.cross import CrossAttention, additive_scores, check_units
+from attncourse.layers.cross import CrossAttention, additive_scores, check_units, times_matrix
 
 
 @keras.saving.register_keras_serializable(package="attncourse")
@@ -29,6 +33,11 @@ class BahdanauAttention(CrossAttention):
     W_k, w)`` (row vectors: ``q @ W_q`` is the equation's ``W_q q``):
     ``query_kernel`` W_q ``(d_q, units)``, ``key_kernel`` W_k ``(d_k, units)``,
     ``score_vector`` w_a ``(units,)``.
+
+    A recurrent decoder asks one query per step, always of the same keys; the half
+    W_k k_j of the score does not depend on the query, so it can be computed once per
+    sequence with :meth:`prepare_keys`, and each step's scores with :meth:`step_scores`
+    (the scores of :meth:`scores` with ``T_q = 1``, up to float rounding).
 
     Unlike ``keras.layers.AdditiveAttention``, which adds query and key as they come
     (same depth, no projection), this layer learns W_q and W_k, so query and key may
@@ -81,6 +90,35 @@ class BahdanauAttention(CrossAttention):
 
     def scores(self, query, key):
         return additive_scores(query, key, self.query_kernel, self.key_kernel, self.score_vector)
+
+    def prepare_keys(self, key):
+        """What :meth:`step_scores` needs of the keys and the weights, computed once.
+
+        Args:
+            key: ``(batch, T_v, d_k)``.
+
+        Returns:
+            ``(projected_keys, query_kernel, score_column)``: W_k k_j for every key,
+            ``(batch, T_v, units)``, W_q, and w_a as a ``(units, 1)`` column, all in the
+            dtype of ``key``. Read here, outside the decoder's loop, the weights need no
+            copy per step for the gradient.
+        """
+        dtype = key.dtype
+        return (times_matrix(key, ops.cast(self.key_kernel, dtype)), ops.cast(self.query_kernel, dtype),
+                ops.expand_dims(ops.cast(self.score_vector, dtype), -1))
+
+    def step_scores(self, query, prepared):
+        """The scores e_j of one query per example, ``(batch, d_q)`` -> ``(batch, T_v)``.
+
+        Args:
+            query: ``(batch, d_q)``, e.g. the decoder state s_{i-1}.
+            prepared: what :meth:`prepare_keys` returned for the keys.
+        """
+        projected_keys, query_kernel, score_column = prepared
+        projected_query = ops.matmul(query, query_kernel)  # (B, u)
+        hidden = ops.tanh(ops.expand_dims(projected_query, 1) + projected_keys)  # (B, T_v, u)
+        # w_a^T hidden as a matrix product, as additive_scores computes it.
+        return ops.squeeze(times_matrix(hidden, score_column), -1)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}

@@ -54,6 +54,11 @@ def times_matrix(x, matrix):
     """
     shape = ops.shape(x)
     product = ops.matmul(ops.reshape(x, (-1, shape[-1])), matrix)  # (rows, n)
+    middle = tuple(shape[1:-1])
+    if all(isinstance(size, int) for size in middle):
+        # Only the batch size unknown (as in training): -1 stands for it, so no shape
+        # needs computing at run time (inside an RNN loop, at every step).
+        return ops.reshape(product, (-1, *middle, matrix.shape[-1]))
     return ops.reshape(product, (*shape[:-1], matrix.shape[-1]))
 
 

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from attncourse.layers.bahdanau import BahdanauAttention
+from attncourse.layers.cross import times_matrix
 from attncourse.layers.common import check_option
 
 MONOTONIC_MODES = ("soft", "hard")
@@ -11,6 +12,24 @@ MONOTONIC_MODES = ("soft", "hard")
 # Π(1 − p) is clipped below at this value before the division in the parallel form;
 # see MonotonicAttention.
 SAFE_PRODUCT = 1e-10
+# Hard decoding (MonotonicAttention.step) walks the source in windows: the first of
+# HARD_WINDOW positions, each further one twice as long as the one before, up to
+# LONGEST_WINDOW. Where the step is traced (tf.function, jax.jit) every window has
+# HARD_WINDOW positions: the loop of a compiled graph keeps its shapes.
+HARD_WINDOW = 8
+LONGEST_WINDOW = 256
+# The walk is the default from this source length on. Below it, one pass over the whole
+# source is cheaper when operations run one by one (eagerly): the walk runs more of
+# them, and only saves the arithmetic on the positions it skips. benchmarks/monotonic.py
+# times both: on CPU the pass is the faster at 100 positions, about even at 1,000.
+ONLINE_FROM = 512
+# How close to the threshold a choose probability of the walk counts as a tie. The same
+# p_ij computed for a window or for the whole source can differ in the last bits (the
+# kernels sum in another order for another shape): by up to about 3e-7 in float32 on CPU
+# (TensorFlow, JAX, PyTorch), with units up to 1024. A step with a tie is computed over
+# the whole source instead. (A GPU that multiplies in TF32 for one shape and in float32
+# for the other would differ by more.)
+TIE_MARGIN = 1e-5
 
 
 def _positions_of(key, value_mask):
@@ -85,6 +104,20 @@ def hard_alignment_step(p_choose, previous, real, last, threshold):
     return ops.where(stopped, first_stop, last)
 
 
+def _traced(tensor):
+    """Whether ``tensor`` is being traced for a compiled function (tf.function, jax.jit)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return not tf.executing_eagerly()
+    if backend == "jax":
+        import jax
+
+        return isinstance(tensor, jax.core.Tracer)
+    return False  # PyTorch (and NumPy) run eagerly
+
+
 @keras.saving.register_keras_serializable(package="attncourse")
 class MonotonicAttention(BahdanauAttention):
     """Monotonic attention (Raffel et al., 2017): the attention walks left to right.
@@ -126,6 +159,13 @@ class MonotonicAttention(BahdanauAttention):
       ``Embedding(mask_zero=True)``), where a Python loop could not run.
     - The choose probabilities and the recurrence run in float32, also under mixed
       precision (the clipped products need float32's range).
+    - Hard decoding with ``step`` walks online, as Raffel et al. decode: each step
+      scores a few keys from where the previous one stopped, so its cost does not grow
+      with the source. Its rows are those of the hard call, exactly (a choose
+      probability within rounding of the threshold has the step computed over the whole
+      source, as the call does). For sources shorter than :data:`ONLINE_FROM` positions
+      (the course's sentences), where one pass over the source is the faster when
+      operations run one by one, the step makes that pass.
 
     Weights: those of :class:`~attncourse.layers.BahdanauAttention` (``query_kernel``,
     ``key_kernel``, ``score_vector``) and ``score_bias`` r, a scalar. For the reference,
@@ -232,8 +272,23 @@ class MonotonicAttention(BahdanauAttention):
         )
         return ops.cast(ops.transpose(rows, (1, 0, 2)), query.dtype)
 
-    def step(self, query, value, previous_alignment=None, value_mask=None, key=None, mode=None):
+    def step(
+        self, query, value, previous_alignment=None, value_mask=None, key=None, mode=None, online=None
+    ):
         """One decoding step: attend from one query, starting where the last step stopped.
+
+        In hard mode the step can walk online, as Raffel et al. decode: it scores the keys
+        from the previous position on, a window of a few positions at a time (see
+        :data:`HARD_WINDOW`), and stops at the first window that holds a position with
+        p_ij ≥ ``threshold`` or reaches the last real position. It reads no key left of
+        the previous position, and no more windows than the longest walk of the batch
+        needs, so the scoring does not grow with T_v (what does is a few cheap operations
+        on the ``(batch, T_v)`` alignments it reads and returns). The result is the row the
+        teacher-forced hard call computes over the whole source: where a p_ij of the walk
+        lies within :data:`TIE_MARGIN` of the threshold, the step is computed over the
+        whole source, so that the two agree there too. Subclasses that change
+        ``choose_probabilities`` or ``scores`` have it called on windows of keys: their
+        p_ij must depend on q_i and k_j only.
 
         Args:
             query: the decoder state of this step, ``(batch, d_q)``.
@@ -244,11 +299,21 @@ class MonotonicAttention(BahdanauAttention):
             key: optional ``(batch, T_v, d_k)``; defaults to ``value``.
             mode: ``"soft"`` or ``"hard"``; ``None`` uses the layer's mode (so a layer
                 trained soft can decode hard).
+            online: hard mode only: True walks online, False scores every source
+                position; ``None`` (default) walks from :data:`ONLINE_FROM` source
+                positions on, where the walk is the faster. The walk needs a float32 or
+                float64 compute dtype (16-bit energies differ between a window and the
+                whole source by more than the tie margin); otherwise the step scores
+                every position.
 
         Returns:
             ``(context, alignment)``: ``(batch, d_v)`` and ``(batch, T_v)``. Feeding each
             alignment back in reproduces the rows of the full call.
         """
+        if online not in (None, True, False):
+            raise ValueError(
+                f"{type(self).__name__}: online must be None, True or False, received {online!r}"
+            )
         key = value if key is None else key
         mode = self.mode if mode is None else mode
         check_option("mode", mode, MONOTONIC_MODES, type(self).__name__)
@@ -258,14 +323,138 @@ class MonotonicAttention(BahdanauAttention):
         query, value, key, _, value_mask = self._check_call([query, value, key], [None, value_mask])
         dtype = self.compute_dtype
         query, value, key = (ops.cast(x, dtype) for x in (query, value, key))
+        if online is None:
+            online = key.shape[1] is None or key.shape[1] >= ONLINE_FROM
+        if mode == "hard" and online and dtype in ("float32", "float64"):
+            return self._hard_walk(query, value, key, previous_alignment, value_mask)
+        return self._step_over_source(query, value, key, previous_alignment, value_mask, mode)
+
+    def _step_over_source(self, query, value, key, previous_alignment, value_mask, mode):
+        """One step computed over every source position, as one row of the full call."""
         if previous_alignment is None:
             previous_alignment = self.initial_alignment(key)
         p_choose = self.choose_probabilities(query, key, value_mask)[:, 0]
         real, last, _ = _positions_of(key, value_mask)
         previous = ops.cast(previous_alignment, "float32")
-        alignment = ops.cast(self._next_alignment(p_choose, previous, real, last, mode), dtype)
+        alignment = ops.cast(self._next_alignment(p_choose, previous, real, last, mode), self.compute_dtype)
         context = ops.squeeze(ops.matmul(ops.expand_dims(alignment, 1), value), 1)
         return context, alignment
+
+    def _window_probabilities(self, query, key):
+        """A function from indices into the flattened keys, ``(B, K)``, to their p_ij, float32.
+
+        The arithmetic of :meth:`choose_probabilities` (Bahdanau's energy plus r, then the
+        sigmoid) on the window's keys only, with the query projected once per step. A
+        subclass that computes its probabilities otherwise has its own
+        ``choose_probabilities`` called on the window's keys.
+        """
+        batch, depth = ops.shape(key)[0], ops.shape(key)[-1]
+        flat_key = ops.reshape(key, (-1, depth))
+        if (
+            type(self).choose_probabilities is not MonotonicAttention.choose_probabilities
+            or type(self).scores is not BahdanauAttention.scores
+        ):
+            return lambda index: self.choose_probabilities(
+                query, ops.take(flat_key, index, axis=0)
+            )[:, 0]
+        dtype = self.compute_dtype
+        key_kernel = ops.cast(self.key_kernel, dtype)
+        score_vector = ops.expand_dims(ops.cast(self.score_vector, dtype), -1)
+        projected_query = times_matrix(query, ops.cast(self.query_kernel, dtype))  # (B, 1, u)
+        bias = ops.cast(self.score_bias, "float32")
+
+        def probabilities(index):
+            keys = ops.take(flat_key, ops.reshape(index, (-1,)), axis=0)  # (B·K, d_k)
+            projected_key = ops.reshape(ops.matmul(keys, key_kernel), (batch, -1, self.units))
+            hidden = ops.tanh(projected_query + projected_key)  # (B, K, u)
+            energy = ops.matmul(ops.reshape(hidden, (-1, self.units)), score_vector)  # (B·K, 1)
+            return ops.sigmoid(ops.cast(ops.reshape(energy, ops.shape(index)), "float32") + bias)
+
+        return probabilities
+
+    def _hard_walk(self, query, value, key, previous_alignment, value_mask):
+        """The online hard step: windows of keys from the previous position on (see ``step``)."""
+        batch, steps = ops.shape(key)[0], ops.shape(key)[1]
+        row_start = ops.expand_dims(ops.arange(batch, dtype="int32") * steps, 1)  # (B, 1)
+        probabilities = self._window_probabilities(query, key)
+        # Where the walk starts, (B, 1): where the cumulative sum of α_{i−1} passes 0.5, as
+        # in hard_alignment_step; for the one-hot rows that hard steps return, the position
+        # of the 1, and T_v (nowhere) for a zero row. A row of α_{i−1} with other values (a
+        # soft alignment) is left to the computation over the whole source.
+        irregular = ops.convert_to_tensor(False)
+        if previous_alignment is None:
+            start = ops.zeros((batch, 1), "int32")  # α_0: the first position
+        else:
+            previous = ops.cast(previous_alignment, "float32")
+            mass = ops.sum(previous, axis=-1, keepdims=True)
+            # Σ α(1 − α) = 0 for values in {0, 1} only; then the mass counts the 1s.
+            irregular = ops.any(
+                ops.logical_or(ops.sum(previous * previous, axis=-1, keepdims=True) != mass, mass > 1.0)
+            )
+            one = ops.sum(previous * ops.arange(steps, dtype="float32"), axis=-1, keepdims=True)
+            start = ops.where(mass > 0.5, ops.cast(one, "int32"), steps)
+        # Where the walk ends, (B, 1): the last real position (−1: none), where a walk that
+        # stops nowhere stays. Each window lowers it to the first stop found.
+        if value_mask is None:
+            flat_real = None
+            chosen = ops.full((batch, 1), steps - 1, "int32")
+        else:
+            real = ops.cast(value_mask, "bool")
+            flat_real = ops.reshape(real, (-1,))
+            positions = ops.arange(steps, dtype="int32")
+            chosen = ops.max(ops.where(real, positions, -1), axis=-1, keepdims=True)
+
+        def scan_window(window_start, chosen, tied, offsets):
+            """Score positions ``window_start + offsets`` of each row, up to ``chosen``."""
+            window = window_start + offsets  # (B, K)
+            index = row_start + ops.minimum(window, steps - 1)
+            inside = window <= chosen
+            if flat_real is not None:
+                inside = ops.logical_and(inside, ops.take(flat_real, index))
+            p_choose = probabilities(index)
+            stops = ops.logical_and(inside, p_choose >= self.threshold)
+            first_stop = ops.min(ops.where(stops, window, steps), axis=-1, keepdims=True)
+            chosen = ops.minimum(chosen, first_stop)
+            # The positions up to the stop decide the step: is any of them a tie?
+            close = ops.abs(p_choose - self.threshold) <= TIE_MARGIN
+            deciding = ops.logical_and(inside, window <= chosen)
+            tied = ops.logical_or(tied, ops.any(ops.logical_and(deciding, close)))
+            return window_start + ops.shape(offsets)[0], chosen, tied
+
+        walk = (start, chosen, irregular)
+        if _traced(key):  # a loop of the compiled graph, over windows of HARD_WINDOW
+            walk = ops.while_loop(
+                lambda start, chosen, tied: ops.logical_and(
+                    ops.any(start <= chosen), ops.logical_not(tied)
+                ),
+                lambda *walk: scan_window(*walk, ops.arange(HARD_WINDOW, dtype="int32")),
+                walk,
+            )
+            _, chosen, tied = walk
+        else:  # eagerly: a window, then one look at the flags; each window twice as long
+            size = HARD_WINDOW
+            while True:
+                walk = scan_window(*walk, ops.arange(size, dtype="int32"))
+                flags = ops.stack([ops.any(walk[0] <= walk[1]), walk[2]])
+                walking, tied = (bool(flag) for flag in ops.convert_to_numpy(flags))
+                if tied or not walking:
+                    break
+                size = min(2 * size, LONGEST_WINDOW)
+            chosen = walk[1]
+
+        def over_source():
+            return self._step_over_source(query, value, key, previous_alignment, value_mask, "hard")
+
+        def walked():
+            alignment = ops.one_hot(chosen[:, 0], steps, dtype=self.compute_dtype)  # −1: zeros
+            # v_j itself, which is what the one-hot row times the values gives (for finite v).
+            flat_value = ops.reshape(value, (-1, ops.shape(value)[-1]))
+            context = ops.take(flat_value, (row_start + ops.maximum(chosen, 0))[:, 0], axis=0)
+            return ops.where(chosen >= 0, context, ops.zeros_like(context)), alignment
+
+        if _traced(key):
+            return ops.cond(tied, over_source, walked)
+        return over_source() if tied else walked()
 
     def get_config(self):
         return {
