@@ -4,7 +4,6 @@ import keras
 from keras import ops
 
 from attncourse.layers.bahdanau import BahdanauAttention
-from attncourse.layers.cross import times_matrix
 from attncourse.layers.common import check_option
 
 MONOTONIC_MODES = ("soft", "hard")
@@ -344,7 +343,8 @@ class MonotonicAttention(BahdanauAttention):
         """A function from indices into the flattened keys, ``(B, K)``, to their p_ij, float32.
 
         The arithmetic of :meth:`choose_probabilities` (Bahdanau's energy plus r, then the
-        sigmoid) on the window's keys only, with the query projected once per step. A
+        sigmoid) on the window's keys only, through Bahdanau's two halves of the score
+        (:meth:`prepare_keys` on the window, :meth:`step_scores` for the query). A
         subclass that computes its probabilities otherwise has its own
         ``choose_probabilities`` called on the window's keys.
         """
@@ -357,18 +357,14 @@ class MonotonicAttention(BahdanauAttention):
             return lambda index: self.choose_probabilities(
                 query, ops.take(flat_key, index, axis=0)
             )[:, 0]
-        dtype = self.compute_dtype
-        key_kernel = ops.cast(self.key_kernel, dtype)
-        score_vector = ops.expand_dims(ops.cast(self.score_vector, dtype), -1)
-        projected_query = times_matrix(query, ops.cast(self.query_kernel, dtype))  # (B, 1, u)
         bias = ops.cast(self.score_bias, "float32")
+        one_query = query[:, 0]  # (B, d_q)
 
         def probabilities(index):
             keys = ops.take(flat_key, ops.reshape(index, (-1,)), axis=0)  # (B·K, d_k)
-            projected_key = ops.reshape(ops.matmul(keys, key_kernel), (batch, -1, self.units))
-            hidden = ops.tanh(projected_query + projected_key)  # (B, K, u)
-            energy = ops.matmul(ops.reshape(hidden, (-1, self.units)), score_vector)  # (B·K, 1)
-            return ops.sigmoid(ops.cast(ops.reshape(energy, ops.shape(index)), "float32") + bias)
+            window = ops.reshape(keys, (batch, -1, depth))  # (B, K, d_k)
+            energy = self.step_scores(one_query, self.prepare_keys(window))  # (B, K)
+            return ops.sigmoid(ops.cast(energy, "float32") + bias)
 
         return probabilities
 
