@@ -22,7 +22,7 @@ NOTEBOOKS ?= $(patsubst notebooks/%,$(COLAB_DIR)/%,$(sort $(wildcard notebooks/*
 CELL_TIMEOUT ?= 600
 
 .PHONY: help install test lint-workflows unit book-noexec browser-check notebooks book colab \
-	colab-parity test-backends bench exercises-page release clean
+	colab-parity test-backends bench claims-sweep exercises-page release clean
 
 # `make help` prints every target with the text after its `##`, read from this file.
 help: ## list the targets and what each does
@@ -104,6 +104,15 @@ else
 	$(if $(filter $(COLAB_DIR)/%,$(NOTEBOOKS)),$(MAKE) --no-print-directory colab)
 	ATTNCOURSE_PROFILE=$${ATTNCOURSE_PROFILE:-ci} $(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) --durations=0 $(NOTEBOOKS)
 endif
+
+# Run notebooks once per seed and print, per claim, the range of its value and of its null,
+# its threshold, its smallest margin and how many runs kept the expected state
+# (tools/claims_sweep.sh, tools/claims_table.py). This is how a threshold is chosen from the
+# spread: e.g. make claims-sweep SWEEP_PROFILE=cpu SEEDS="0 1 2 3" NOTEBOOKS=notebooks/03_bahdanau.ipynb
+SEEDS ?= 0 1 2 3 4 5 6 7
+SWEEP_PROFILE ?= ci
+claims-sweep: $(INSTALLED) ## run notebooks for several SEEDS and summarise their claims (_build/sweep/)
+	PYTHON=$(BIN)/python bash tools/claims_sweep.sh $(SWEEP_PROFILE) "$(SEEDS)" $(if $(filter $(COLAB_DIR)/%,$(NOTEBOOKS)),$(sort $(wildcard notebooks/*.ipynb)),$(NOTEBOOKS))
 
 # The Colab copy of every notebook, in $(COLAB_DIR) (tools/colab.py says what changes).
 colab: $(INSTALLED) ## the Colab copies of the notebooks, in _build/colab/notebooks
