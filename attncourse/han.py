@@ -4,13 +4,19 @@ A document is a grid of word ids, ``(S sentences, T words)``, 0 for padding. The
 it the way it is built, in two levels:
 
 - the **sentence encoder** (:func:`encode_sentences`): every sentence of every document is
-  one sequence of words; an embedding, a word encoder (a ``Dense`` layer applied to each
-  word, or a bidirectional GRU) and a pooling over the words give one vector per sentence;
-- the **document model** (:func:`build_classifier`): the sentence vectors, optionally read
-  by a bidirectional GRU, are pooled over the sentences into one document vector, and a
-  sigmoid unit gives P(positive).
+  one sequence of words; an embedding, a word encoder and a pooling over the words give
+  one vector per sentence;
+- the **document model** (:func:`build_classifier`): the sentence vectors, read by a
+  sentence encoder of the same kind (none for ``"dense"``), are pooled over the sentences
+  into one document vector, and a sigmoid unit gives P(positive).
 
-The pooling at both levels is the one thing chapter 8 varies: ``"attention"`` is HAN
+Three encoders (``ENCODERS``): ``"dense"`` reads each word on its own (a ``Dense`` layer,
+and no sentence encoder), ``"context"`` reads each word together with the mean of its
+sentence, and each sentence with the mean of its document (:func:`context_encoder`: cheap,
+and like a GRU it lets a word's state depend on the rest of its sentence), ``"gru"`` reads
+them with bidirectional GRUs, as Yang et al. do.
+
+The pooling at both levels is the other thing chapter 8 varies: ``"attention"`` is HAN
 (:class:`~attncourse.layers.ContextAttention` at each level), ``"average"`` and ``"max"``
 are the paper's HN-AVE and HN-MAX, with :class:`MaskedPooling`. :func:`build_han` is HAN
 as the paper built it (recurrent encoders, chapter 10), and :func:`train_classifier`
@@ -27,6 +33,7 @@ from keras import ops
 from attncourse.layers.context import ContextAttention
 
 POOLINGS = ("attention", "average", "max")
+ENCODERS = ("dense", "context", "gru")
 
 
 @keras.saving.register_keras_serializable(package="attncourse")
@@ -108,7 +115,42 @@ def pooling_layer(pooling, level):
     return lambda states, mask: (pool(states, mask=mask), None)
 
 
-def encode_sentences(documents, pooling, units, vocabulary_size, recurrent=False):
+def _encoder_name(encoder, recurrent):
+    """The encoder to use: ``encoder`` when given, else ``"gru"`` if ``recurrent`` else ``"dense"``."""
+    if encoder is None:
+        return "gru" if recurrent else "dense"
+    if encoder not in ENCODERS:
+        raise ValueError(f"encoder must be one of {ENCODERS}, received {encoder!r}")
+    if recurrent and encoder != "gru":
+        raise ValueError(f"recurrent=True asks for the 'gru' encoder, but encoder={encoder!r}")
+    return encoder
+
+
+def context_encoder(states, mask, units, level):
+    """Each step read with the mean of its sequence: ``tanh(x_t W + mean(x) U + b)``.
+
+    A cheap stand-in for a bidirectional GRU: every output depends on its own input and on
+    the masked mean of all the real steps of its sequence, so a word's state can say "my
+    sentence holds a verdict marker" (and a sentence's state, something about its
+    document), which a ``Dense`` layer applied to each step alone cannot. No recurrence:
+    two matrix products per level.
+
+    Args:
+        states: ``(batch, T, d)``.
+        mask: booleans ``(batch, T)``, True on real steps.
+        units: the size of the outputs.
+        level: ``"word"`` or ``"sentence"``, for the layers' names.
+
+    Returns:
+        ``(batch, T, units)``; a sequence of padding only reads a zero mean.
+    """
+    own = keras.layers.Dense(units, name=f"{level}_encoder")(states)
+    mean = MaskedPooling("average", name=f"{level}_encoder_mean")(states, mask=mask)  # (batch, d)
+    shared = keras.layers.Dense(units, use_bias=False, name=f"{level}_encoder_context")(mean)
+    return ops.tanh(own + ops.expand_dims(shared, 1))
+
+
+def encode_sentences(documents, pooling, units, vocabulary_size, recurrent=False, encoder=None):
     """The sentence encoder: word ids ``(batch, S, T)`` to one vector per sentence.
 
     Every sentence of every document becomes one sequence, ``(batch · S, T)``, so one word
@@ -119,24 +161,30 @@ def encode_sentences(documents, pooling, units, vocabulary_size, recurrent=False
         documents: int word ids ``(batch, S, T)`` with a static ``(S, T)``, 0 for padding
             (a Keras input, or a tensor).
         pooling: ``"attention"``, ``"average"`` or ``"max"``.
-        units: the size of the word embeddings and of the word encoder's outputs (even
-            when ``recurrent``: each direction of the GRU has ``units // 2``).
+        units: the size of the word embeddings and of the word encoder's outputs (for
+            ``"gru"``, each direction of the GRU has ``units // 2``).
         vocabulary_size: the number of word ids.
-        recurrent: False reads each word on its own (``Dense``); True reads the words of
-            each sentence with a bidirectional GRU, as Yang et al. do.
+        recurrent: shorthand for ``encoder="gru"``.
+        encoder: ``"dense"`` reads each word on its own (``Dense``), ``"context"`` each
+            word with the mean of its sentence (:func:`context_encoder`), ``"gru"`` the
+            words of each sentence with a bidirectional GRU, as Yang et al. do. Default:
+            ``"gru"`` if ``recurrent`` else ``"dense"``.
 
     Returns:
         ``(sentence_vectors, word_weights)``: ``(batch, S, units)``, and the word weights
         ``(batch, S, T)`` for ``"attention"`` (zero on padded words), else None.
     """
+    encoder = _encoder_name(encoder, recurrent)
     max_sentences, max_words = documents.shape[1:]
     word_ids = ops.reshape(documents, (-1, max_words))
     word_mask = ops.not_equal(word_ids, 0)  # padded words, and every word of a padded sentence
     word_states = keras.layers.Embedding(vocabulary_size, units, name="embedding")(word_ids)
-    if recurrent:
+    if encoder == "gru":
         # use_cudnn=False: a padded sentence is a sequence of length 0, which cuDNN rejects on a GPU.
         word_gru = keras.layers.GRU(units // 2, return_sequences=True, use_cudnn=False)
         word_states = keras.layers.Bidirectional(word_gru, name="word_encoder")(word_states, mask=word_mask)
+    elif encoder == "context":
+        word_states = context_encoder(word_states, word_mask, units, "word")
     else:
         word_states = keras.layers.Dense(units, activation="tanh", name="word_encoder")(word_states)
     sentence_vectors, word_weights = pooling_layer(pooling, "word")(word_states, word_mask)
@@ -146,7 +194,7 @@ def encode_sentences(documents, pooling, units, vocabulary_size, recurrent=False
     return sentence_vectors, word_weights
 
 
-def build_classifier(pooling, units, *, shape, vocabulary_size, recurrent=False, name=None):
+def build_classifier(pooling, units, *, shape, vocabulary_size, recurrent=False, encoder=None, name=None):
     """The document model: a two-level classifier, HAN for ``"attention"``, else a pooling baseline.
 
     Args:
@@ -155,9 +203,12 @@ def build_classifier(pooling, units, *, shape, vocabulary_size, recurrent=False,
         units: the size of the word embeddings and of the encoders' outputs.
         shape: ``(max_sentences, max_words)`` of the documents.
         vocabulary_size: the number of word ids.
-        recurrent: False reads each word on its own (``Dense``) and has no sentence
-            encoder; True reads words and sentences with bidirectional GRUs, as Yang et
-            al. do.
+        recurrent: shorthand for ``encoder="gru"``.
+        encoder: ``"dense"`` reads each word on its own (``Dense``) and has no sentence
+            encoder; ``"context"`` reads each word with the mean of its sentence and each
+            sentence with the mean of its document (:func:`context_encoder`); ``"gru"``
+            reads words and sentences with bidirectional GRUs, as Yang et al. do. Default:
+            ``"gru"`` if ``recurrent`` else ``"dense"``.
         name: the classifier's name; ``f"{pooling}_pooling"`` by default.
 
     Returns:
@@ -166,20 +217,23 @@ def build_classifier(pooling, units, *, shape, vocabulary_size, recurrent=False,
         word weights ``(batch, S, T)`` and the sentence weights ``(batch, S)``.
 
     Raises:
-        ValueError: an unknown ``pooling``.
+        ValueError: an unknown ``pooling`` or ``encoder``.
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, received {pooling!r}")
+    encoder = _encoder_name(encoder, recurrent)
     max_sentences, max_words = shape
     documents = keras.Input((max_sentences, max_words), dtype="int32", name="documents")
-    sentence_states, word_weights = encode_sentences(documents, pooling, units, vocabulary_size, recurrent)
+    sentence_states, word_weights = encode_sentences(documents, pooling, units, vocabulary_size, encoder=encoder)
 
     # Sentence level: a sentence is real when it has a word.
     sentence_mask = ops.any(ops.not_equal(documents, 0), axis=-1)
-    if recurrent:
+    if encoder == "gru":
         sentence_gru = keras.layers.GRU(units // 2, return_sequences=True)
         sentence_states = keras.layers.Bidirectional(sentence_gru, name="sentence_encoder")(
             sentence_states, mask=sentence_mask)
+    elif encoder == "context":
+        sentence_states = context_encoder(sentence_states, sentence_mask, units, "sentence")
     document_vector, sentence_weights = pooling_layer(pooling, "sentence")(sentence_states, sentence_mask)
     probability = keras.layers.Dense(1, activation="sigmoid", name="classifier")(document_vector)
 
@@ -202,9 +256,9 @@ def build_han(shape, vocabulary_size, units):
                             recurrent=True, name="han")
 
 
-def train_classifier(pooling, docs, *, units, epochs, recurrent=False, seed=0, learning_rate=3e-3,
-                     batch_size=64, label_smoothing=0.1, validation_split=0.1, jit_compile="auto",
-                     verbose=2):
+def train_classifier(pooling, docs, *, units, epochs, recurrent=False, encoder=None, seed=0,
+                     learning_rate=3e-3, batch_size=64, label_smoothing=0.1, validation_split=0.1,
+                     jit_compile="auto", verbose=2):
     """Build, compile and fit one classifier of chapter 8 on ``docs``.
 
     The seed is set first, so models trained with the same seed start from the same draws.
@@ -219,7 +273,8 @@ def train_classifier(pooling, docs, *, units, epochs, recurrent=False, seed=0, l
             e.g. ``data.planted_documents`` or ``data.review_documents``.
         units: the size of the embeddings and encoders.
         epochs: the number of epochs.
-        recurrent: bidirectional GRUs at both levels (see :func:`build_classifier`).
+        recurrent: shorthand for ``encoder="gru"``.
+        encoder: ``"dense"``, ``"context"`` or ``"gru"`` (see :func:`build_classifier`).
         seed: passed to ``keras.utils.set_random_seed`` before the model is built.
         learning_rate: Adam's learning rate.
         batch_size: documents per training step.
@@ -232,13 +287,14 @@ def train_classifier(pooling, docs, *, units, epochs, recurrent=False, seed=0, l
         ``(classifier, weights_model, history)``; ``weights_model`` is None but for HAN.
     """
     keras.utils.set_random_seed(seed)  # the same initial draws for every model
+    encoder = _encoder_name(encoder, recurrent)
     classifier, weights_model = build_classifier(
-        pooling, units, recurrent=recurrent, shape=docs.ids.shape[1:], vocabulary_size=len(docs.vocabulary))
+        pooling, units, encoder=encoder, shape=docs.ids.shape[1:], vocabulary_size=len(docs.vocabulary))
     loss = keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
     classifier.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"],
                        jit_compile=jit_compile)
     if verbose:
-        print(f"--- {classifier.name}{' (recurrent encoders)' if recurrent else ''}")
+        print(f"--- {classifier.name} ({encoder} encoders)")
     history = classifier.fit(docs.ids, docs.labels, validation_split=validation_split, epochs=epochs,
                              batch_size=batch_size, verbose=verbose)
     return classifier, weights_model, history

@@ -63,6 +63,8 @@ CH6_MAX_LENGTH = 24
 # 07_key_value, cells 14 and 20.
 CH7_VOCABULARY_SIZE, CH7_STEPS, CH7_CONTEXT = 2000, 20, 10
 CH7_PART_SIZE, CH7_WINDOW = 64, 10
+# Every model has one LSTM of 3 parts; attention reads all of h_t, key-value splits it in 2 or 3 parts.
+CH7_LSTM_PARTS = 3
 CH7_PARTS = {"attention": 1, "key_value": 2, "key_value_predict": 3}
 # 08_han, cells 46-47, and 10_real_data, cell 21: the real reviews.
 REVIEWS_PER_CLASS = 10000
@@ -463,13 +465,15 @@ def test_python_docs_corpus_at_the_gpu_vocabulary(python_docs):
 @needs_tensorflow
 @pytest.mark.parametrize("mode", list(CH7_PARTS))
 def test_key_value_memory_at_gpu_part_size_under_xla(mode):
-    # 07_key_value cell 20, gpu profile: parts of 64, so h_t has 64, 128 or 192 features;
-    # language_model (a notebook builder) compiles with jit_compile="auto", XLA on a GPU.
+    # 07_key_value, gpu profile: parts of 64 and an LSTM of 3 parts, so h_t has 192 features,
+    # read whole (attention) or split into 2 or 3 parts; language_model (a notebook builder)
+    # compiles with jit_compile="auto", XLA on a GPU.
     steps = CH7_CONTEXT + CH7_STEPS
-    h = np.random.default_rng(0).normal(size=(3, steps, CH7_PARTS[mode] * CH7_PART_SIZE)).astype("float32")
+    width = CH7_LSTM_PARTS * CH7_PART_SIZE
+    h = np.random.default_rng(0).normal(size=(3, steps, width)).astype("float32")
     layer = KeyValueAttention(window=CH7_WINDOW, mode=mode)
     read, weights = assert_xla_matches_eager(layer, [h], mask=None)
-    assert read.shape == (3, steps, CH7_PART_SIZE) and weights.shape == (3, steps, steps)
+    assert read.shape == (3, steps, width // CH7_PARTS[mode]) and weights.shape == (3, steps, steps)
     lag = np.arange(steps)[:, None] - np.arange(steps)[None, :]
     assert np.all(weights[:, (lag < 1) | (lag > CH7_WINDOW)] == 0.0)  # only the 10 steps before t
     np.testing.assert_allclose(weights[:, 1:].sum(-1), 1.0, atol=1e-5)

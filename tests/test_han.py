@@ -12,10 +12,12 @@ from keras import ops
 
 from attncourse import data
 from attncourse.han import (
+    ENCODERS,
     POOLINGS,
     MaskedPooling,
     build_classifier,
     build_han,
+    context_encoder,
     encode_sentences,
     train_classifier,
 )
@@ -32,10 +34,10 @@ def docs():
     return documents
 
 
-def classifier_for(docs, pooling, recurrent=False, seed=0):
+def classifier_for(docs, pooling, recurrent=False, seed=0, encoder=None):
     keras.utils.set_random_seed(seed)
     return build_classifier(pooling, UNITS, shape=docs.ids.shape[1:], vocabulary_size=len(docs.vocabulary),
-                            recurrent=recurrent)
+                            recurrent=recurrent, encoder=encoder)
 
 
 # ----------------------------------------------------------------------------- MaskedPooling
@@ -99,17 +101,17 @@ def test_masked_pooling_rejects_an_unknown_mode():
 # ----------------------------------------------------------------------------- the models
 
 
-@pytest.mark.parametrize("recurrent", [False, True])
+@pytest.mark.parametrize("encoder", ENCODERS)
 @pytest.mark.parametrize("pooling", POOLINGS)
-def test_classifier_shapes_and_weights_model(docs, pooling, recurrent):
-    classifier, weights_model = classifier_for(docs, pooling, recurrent)
+def test_classifier_shapes_and_weights_model(docs, pooling, encoder):
+    classifier, weights_model = classifier_for(docs, pooling, encoder=encoder)
     assert classifier.name == f"{pooling}_pooling"
     assert classifier.input_shape == (None, *docs.ids.shape[1:]) and classifier.output_shape == (None, 1)
     probability = ops.convert_to_numpy(classifier(docs.ids))
     assert probability.shape == (len(docs), 1) and np.all((probability > 0) & (probability < 1))
-    encoder = classifier.get_layer("word_encoder")
-    assert isinstance(encoder, keras.layers.Bidirectional if recurrent else keras.layers.Dense)
-    assert ("sentence_encoder" in [layer.name for layer in classifier.layers]) == recurrent
+    word_encoder = classifier.get_layer("word_encoder")
+    assert isinstance(word_encoder, keras.layers.Bidirectional if encoder == "gru" else keras.layers.Dense)
+    assert ("sentence_encoder" in [layer.name for layer in classifier.layers]) == (encoder != "dense")
     if pooling != "attention":
         assert weights_model is None
         assert isinstance(classifier.get_layer(f"word_{pooling}_pooling"), MaskedPooling)
@@ -127,11 +129,11 @@ def test_classifier_shapes_and_weights_model(docs, pooling, recurrent):
     np.testing.assert_allclose(sentence_weights.sum(-1), 1.0, atol=1e-5)
 
 
-@pytest.mark.parametrize("recurrent", [False, True])
+@pytest.mark.parametrize("encoder", ENCODERS)
 @pytest.mark.parametrize("pooling", POOLINGS)
-def test_padding_never_reaches_the_prediction(docs, pooling, recurrent):
+def test_padding_never_reaches_the_prediction(docs, pooling, encoder):
     # Padding is id 0: whatever the embedding of id 0 holds, the prediction must not move.
-    classifier, _ = classifier_for(docs, pooling, recurrent)
+    classifier, _ = classifier_for(docs, pooling, encoder=encoder)
     before = ops.convert_to_numpy(classifier(docs.ids))
     embedding = classifier.get_layer("embedding")
     table = ops.convert_to_numpy(embedding.embeddings)
@@ -155,6 +157,37 @@ def test_encode_sentences_gives_one_vector_per_sentence(docs):
 def test_unknown_pooling_is_a_clear_error(docs):
     with pytest.raises(ValueError, match="pooling"):
         classifier_for(docs, "sum")
+
+
+def test_unknown_or_contradictory_encoder_is_a_clear_error(docs):
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        classifier_for(docs, "max", encoder="lstm")
+    with pytest.raises(ValueError, match="recurrent=True"):
+        classifier_for(docs, "max", recurrent=True, encoder="context")
+    # recurrent=True and encoder="gru" say the same thing.
+    classifier, _ = classifier_for(docs, "max", recurrent=True, encoder="gru")
+    assert isinstance(classifier.get_layer("word_encoder"), keras.layers.Bidirectional)
+
+
+def test_context_encoder_reads_each_step_with_the_mean_of_its_real_steps():
+    rng = np.random.default_rng(3)
+    states = rng.normal(size=(2, 4, 3)).astype("float32")
+    mask = np.array([[True, True, True, False], [True, False, False, False]])
+    inputs, mask_input = keras.Input((4, 3)), keras.Input((4,), dtype="bool")
+    model = keras.Model([inputs, mask_input], context_encoder(inputs, mask_input, 5, "word"))
+    out = ops.convert_to_numpy(model([states, mask]))
+    own, bias = model.get_layer("word_encoder").get_weights()
+    shared, = model.get_layer("word_encoder_context").get_weights()
+    for row in range(2):
+        mean = states[row][mask[row]].mean(axis=0)
+        np.testing.assert_allclose(out[row], np.tanh(states[row] @ own + bias + mean @ shared), atol=1e-5)
+    # A real step's output moves when another real step of its sequence changes, not with padding.
+    changed = states.copy()
+    changed[0, 1] += 1.0
+    changed[1, 3] += 1.0  # padding
+    after = ops.convert_to_numpy(model([changed, mask]))
+    assert not np.allclose(after[0, 0], out[0, 0])
+    np.testing.assert_allclose(after[1, 0], out[1, 0], atol=1e-6)
 
 
 def test_the_same_seed_gives_every_pooling_the_same_first_draws(docs):

@@ -10,6 +10,8 @@ profile=$1; seeds=$2; shift 2
 python=${PYTHON:-.venv/bin/python}
 out=${SWEEP_FILE:-_build/sweep/$profile.jsonl}
 mkdir -p "$(dirname "$out")"
+# Absolute: the notebooks run inside notebooks/, where a relative path would point elsewhere.
+out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 status=0
 for notebook in "$@"; do
   for seed in $seeds; do
