@@ -243,9 +243,10 @@ def latest(entries, profile_name=None):
     for entry in entries:
         if profile_name is None or entry.get("profile") == profile_name:
             last[entry["id"]] = entry
-    return [last[key] for key in sorted(last, key=_chapter_order)]
+    return [last[key] for key in sorted(last, key=chapter_order)]
 
 
-def _chapter_order(claim_id):
+def chapter_order(claim_id):
+    """A sort key for claim ids: by chapter number (``"10.x"`` after ``"9.x"``), then by name."""
     head, _, rest = claim_id.partition(".")
     return (int(head), rest) if head.isdigit() else (10**6, claim_id)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from attncourse.data import alignment_error, alignment_links, gold_links, seq2seq_arrays, toy_translation
+from attncourse.data import (alignment_error, alignment_links, diagonal_links, gold_links, seq2seq_arrays,
+                             toy_translation)
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +94,20 @@ def test_alignment_error_bad_inputs():
         alignment_error([set()], [np.array([-1])])
     with pytest.raises(ValueError, match=r"predicted\[0\] must hold"):
         alignment_error([{(0, 0, 1)}], [{(0, 0)}])
+
+
+def test_diagonal_links_link_word_i_to_word_i_and_clip_at_the_source_end():
+    links = diagonal_links([["a", "b", "c"], ["a"]], [["x", "y"], ["x", "y", "z"]])
+    assert [row.tolist() for row in links] == [[0, 1], [0, 0, 0]]
+    # A monotone gold alignment is the diagonal, so its AER is 0; a reversed one shares only the middle word.
+    assert alignment_error(diagonal_links([["a", "b", "c"]], [["x", "y", "z"]]), [np.array([0, 1, 2])]) == 0.0
+    assert alignment_error(diagonal_links([["a", "b", "c"]], [["x", "y", "z"]]), [np.array([2, 1, 0])]) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("sources,targets,match", [
+    ([["a"]], [["x"], ["y"]], "1 sentences but targets has 2"),
+    ([[]], [["x"]], "at least one word"),
+])
+def test_diagonal_links_reject_bad_input(sources, targets, match):
+    with pytest.raises(ValueError, match=match):
+        diagonal_links(sources, targets)

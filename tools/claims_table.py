@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from attncourse.claims import _chapter_order, read_claims  # noqa: E402
+from attncourse.claims import chapter_order, read_claims  # noqa: E402
 
 
 def _strongest_null(entry):
@@ -31,7 +31,7 @@ def rows(entries):
     for entry in entries:
         groups[(entry["id"], entry["profile"])].append(entry)
     summary = []
-    for (claim_id, profile_name), runs in sorted(groups.items(), key=lambda item: (_chapter_order(item[0][0]), item[0][1])):
+    for (claim_id, profile_name), runs in sorted(groups.items(), key=lambda item: (chapter_order(item[0][0]), item[0][1])):
         values = [run["value"] for run in runs]
         nulls = [_strongest_null(run) for run in runs]
         (kind, threshold), = runs[-1]["threshold"].items()
@@ -69,8 +69,9 @@ def main(argv=None):
         print("no claims in " + ", ".join(map(str, args.files)))
         return 1
     header = ["claim", "profile", "seeds", "expected", "value", "null", "threshold", "closest margin", "as expected"]
+    summary = rows(entries)
     table = []
-    for row in rows(entries):
+    for row in summary:
         seeds = row["seeds"]
         seed_text = f"{seeds[0]}–{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 1 else ",".join(map(str, seeds))
         table.append([row["id"], row["profile"], seed_text, "holds" if row["expected"] else "not reproduced",
@@ -85,7 +86,7 @@ def main(argv=None):
         widths = [max(len(str(x)) for x in column) for column in zip(header, *table)]
         for line in [header, *table]:
             print("  ".join(str(x).ljust(w) for x, w in zip(line, widths)))
-    return 0 if all(row["as_expected"] == row["runs"] for row in rows(entries)) else 2
+    return 0 if all(row["as_expected"] == row["runs"] for row in summary) else 2
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ then ``data.toy_translation(...)`` is all a notebook needs:
 - ``lengths``: :func:`length_buckets` and :func:`bucket_labels`, accuracy against
   sentence length (Bahdanau et al. 2015, Fig. 2), through
   ``accuracy_by_length`` (chapters 2, 3, 5, 9, appendix A);
-- ``alignment``: :func:`alignment_links`, :func:`gold_links` and :func:`alignment_error`,
+- ``alignment``: :func:`alignment_links`, :func:`gold_links`, :func:`diagonal_links` and :func:`alignment_error`,
   attention scored against gold alignments with the AER (chapters 3, 4, 9, appendix A);
 - ``digits``: :func:`cluttered_digits`, a digit on a cluttered canvas, and
   :func:`box_cells` (chapter 1);
@@ -56,7 +56,7 @@ from attncourse.data import (
     toy_language,
     vocabulary,
 )
-from attncourse.data.alignment import alignment_error, alignment_links, gold_links
+from attncourse.data.alignment import alignment_error, alignment_links, diagonal_links, gold_links
 from attncourse.data.cues import CHATTER_WORDS, WEATHER_CUES, PlantedCues, planted_cues
 from attncourse.data.digits import DIGIT_SIZE, ClutteredDigits, box_cells, cluttered_digits
 from attncourse.data.documents import (

@@ -16,7 +16,7 @@ import numpy as np
 
 from attncourse.data.arguments import _check_integer
 
-__all__ = ["alignment_error", "alignment_links", "gold_links"]
+__all__ = ["alignment_error", "alignment_links", "diagonal_links", "gold_links"]
 
 
 def _link(target_position, source_position):
@@ -80,6 +80,31 @@ def gold_links(alignment_row):
     if alignment_row.ndim != 1:
         raise ValueError(f"an alignment row must be 1-D, got shape {alignment_row.shape}")
     return {_link(i, j) for i, j in enumerate(alignment_row.tolist()) if j >= 0}
+
+
+def diagonal_links(sources, targets):
+    """The diagonal alignment, the null of an alignment claim: target word ``i`` linked to source word ``i``.
+
+    It reads no words, and it already gets every word that did not move; target words past
+    the end of a shorter source are linked to its last word.
+
+    Args:
+        sources: the source sentences, each a sequence of words (only lengths are used).
+        targets: the target sentences, as many as ``sources``.
+
+    Returns:
+        A list with one 1-D array per sentence, the source position of each target word, in
+        the form :func:`alignment_error` takes.
+
+    Raises:
+        ValueError: the lists differ in length, or a source sentence is empty.
+    """
+    sources, targets = list(sources), list(targets)
+    if len(sources) != len(targets):
+        raise ValueError(f"sources has {len(sources)} sentences but targets has {len(targets)}")
+    if any(len(source) == 0 for source in sources):
+        raise ValueError("every source sentence needs at least one word to link to")
+    return [np.minimum(np.arange(len(target)), len(source) - 1) for source, target in zip(sources, targets)]
 
 
 def _as_links(links, which, k):
