@@ -208,6 +208,41 @@ def test_sentence_pairs_work_with_seq2seq_arrays_split_and_subset(pairs_file):
         pairs.subset(np.ones(2, dtype=bool))
 
 
+def test_vocabularies_of_the_training_pairs_leave_words_only_in_test_pairs_unknown(pairs_file):
+    # Appendix A's order: read every word, split, build the vocabularies on the training
+    # pairs, encode both splits with them. "where", "is" and "?" (English), "¿", "dónde",
+    # "está" and "?" (Spanish) occur in pair 2 only: with pair 2 held out, they are unknown.
+    pairs = read_sentence_pairs(pairs_file)
+    test_index = [2]
+    train_text = pairs.subset([k for k in range(len(pairs)) if k not in test_index])
+    test_text = pairs.subset(test_index)
+    source_vocab, target_vocab = train_text.vocabularies()
+    assert "where" not in source_vocab and "dónde" not in target_vocab and "¿" not in target_vocab
+    assert "the" in source_vocab and "el" in target_vocab
+    # Built from the training pairs alone: the same as reading only those lines.
+    only_train = read_sentence_pairs(write_pairs(pairs_file.parent / "train.txt",
+                                                 [line for k, line in enumerate(PAIRS) if k not in test_index]))
+    assert (source_vocab, target_vocab) == (only_train.source_vocab, only_train.target_vocab)
+    train, test = (part.with_vocabularies(source_vocab, target_vocab) for part in (train_text, test_text))
+    assert train.source_vocab is source_vocab and test.target_vocab is target_vocab
+    assert test.words(0) == ([UNKNOWN, UNKNOWN, "the", "boy", UNKNOWN], [UNKNOWN, UNKNOWN, UNKNOWN, "el", "niño", UNKNOWN])
+    assert test_text.words(0) == (["where", "is", "the", "boy", "?"], ["¿", "dónde", "está", "el", "niño", "?"])
+    # The training pairs keep every word, and the same words as before.
+    assert [train.words(k) for k in range(len(train))] == [train_text.words(k) for k in range(len(train_text))]
+    # max_size counts the training pairs only: "the" (7 times there) and "." come first.
+    assert train_text.vocabularies(max_size=2)[0].words == (UNKNOWN, "the", ".")
+
+
+def test_with_vocabularies_needs_vocabularies_with_unknown(pairs_file):
+    pairs = read_sentence_pairs(pairs_file)
+    with pytest.raises(ValueError, match="source_vocab"):
+        pairs.with_vocabularies(Vocabulary(["go", "."]), pairs.target_vocab)
+    with pytest.raises(ValueError, match="target_vocab"):
+        pairs.with_vocabularies(pairs.source_vocab, None)
+    with pytest.raises(ValueError, match="max_size"):
+        pairs.vocabularies(max_size=0)
+
+
 def test_real_pairs_have_no_alignment_and_no_alignment_error(pairs_file):
     pairs = read_sentence_pairs(pairs_file)
     assert pairs.alignment is None

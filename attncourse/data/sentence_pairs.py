@@ -5,8 +5,11 @@ tutorials download them: one pair a line, "English<TAB>translation", and in the
 ManyThings files a third column with the attribution. :func:`download_sentence_pairs`
 fetches a file, :func:`read_sentence_pairs` reads it (words split by
 :func:`tokenize_sentence`, vocabularies built by :func:`sentence_vocabulary`) into
-:class:`SentencePairs`, which work like the toy task's pairs. A real corpus has no gold
-word alignment, so the alignment error of chapters 3 and 4 cannot be measured on it.
+:class:`SentencePairs`, which work like the toy task's pairs. Read with every word kept,
+then split, the training pairs give the vocabularies (:meth:`SentencePairs.vocabularies`)
+that every split is encoded with (:meth:`SentencePairs.with_vocabularies`), so that no test
+sentence shapes them. A real corpus has no gold word alignment, so the alignment error of
+chapters 3 and 4 cannot be measured on it.
 """
 
 from __future__ import annotations
@@ -113,6 +116,58 @@ class SentencePairs(_PairLists):
         """``None``: nobody marked which word translates which in a real corpus."""
         return None
 
+    def vocabularies(self, max_size=None):
+        """The source and target vocabularies of these pairs' own words.
+
+        Call it on the training pairs to build vocabularies that no test sentence has
+        shaped, then :meth:`with_vocabularies` to encode every split with them. The pairs
+        should have been read with every word kept (``max_vocabulary=None``): words that
+        are already :data:`UNKNOWN` here cannot come back.
+
+        Args:
+            max_size: the most tokens of each vocabulary besides :data:`UNKNOWN`
+                (``None``: keep all), as for :func:`sentence_vocabulary`.
+
+        Returns:
+            ``(source_vocab, target_vocab)``, two :class:`Vocabulary` objects with
+            :data:`UNKNOWN`, most frequent tokens first.
+
+        Raises:
+            ValueError: ``max_size`` is given and is not a positive integer.
+        """
+        sentences = [self.words(k) for k in range(len(self))]
+        return (sentence_vocabulary((source for source, _ in sentences), max_size),
+                sentence_vocabulary((target for _, target in sentences), max_size))
+
+    def with_vocabularies(self, source_vocab, target_vocab):
+        """The same pairs encoded with other vocabularies; a word they lack becomes :data:`UNKNOWN`.
+
+        Args:
+            source_vocab, target_vocab: :class:`Vocabulary` objects that hold
+                :data:`UNKNOWN`, e.g. from :meth:`vocabularies` of the training pairs.
+
+        Returns:
+            A new :class:`SentencePairs` of the same sentences in the same order.
+
+        Raises:
+            ValueError: a vocabulary without :data:`UNKNOWN`.
+
+        Example:
+            >>> train, test = data.split(pairs, test_fraction=0.1, seed=0)  # doctest: +SKIP
+            >>> vocabularies = train.vocabularies(max_size=1000)  # doctest: +SKIP
+            >>> train, test = (p.with_vocabularies(*vocabularies) for p in (train, test))  # doctest: +SKIP
+        """
+        for name, vocabulary in (("source_vocab", source_vocab), ("target_vocab", target_vocab)):
+            if not isinstance(vocabulary, Vocabulary) or UNKNOWN not in vocabulary:
+                raise ValueError(f"{name} must be a Vocabulary containing {UNKNOWN!r}")
+        sentences = [self.words(k) for k in range(len(self))]
+        return SentencePairs(
+            [encode_words(source_vocab, source) for source, _ in sentences],
+            [encode_words(target_vocab, target) for _, target in sentences],
+            source_vocab,
+            target_vocab,
+        )
+
     def __repr__(self):
         lengths = f", source lengths {self.source_lengths.min()}-{self.source_lengths.max()}" if len(self) else ""
         return (
@@ -138,6 +193,9 @@ def read_sentence_pairs(path, *, limit=None, max_length=None, max_vocabulary=Non
             included (``None``: keep all).
         max_vocabulary: the most tokens of each vocabulary built here, besides
             :data:`UNKNOWN`; rarer tokens become :data:`UNKNOWN` (``None``: keep all).
+            The vocabulary then counts every pair read, test pairs included; to build
+            it on the training pairs alone, keep all here and see
+            :meth:`SentencePairs.vocabularies`.
         columns: ``(source column, target column)``; ``(1, 0)`` translates into English.
         source_vocab, target_vocab: vocabularies to reuse (e.g. those of a training file);
             ``None`` builds one from the pairs read, with :func:`sentence_vocabulary`.

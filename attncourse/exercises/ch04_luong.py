@@ -1,6 +1,6 @@
 """Chapter 4, Luong attention: multiplicative scores and local-p.
 
-Exercises 4.1 to 4.5.
+Exercises 4.1 to 4.6.
 """
 
 import numpy as np
@@ -86,4 +86,28 @@ def _softmax_jacobian_cases():
         Case("one score far above the rest (saturated: almost all zeros)", (saturated,), jacobian(saturated),
              atol=1e-8),
         Case("a batch of three rows (one (4, 4) Jacobian per row)", (batch,), jacobian(batch)),
+    ]
+
+
+@register("4.6", "the lowest AER local-m can reach with windows |j − i| ≤ D")
+def _window_floor_cases():
+    def floor(alignments, window):
+        # One target word at a time: it can be linked right only if its gold word is in its window.
+        inside = total = 0
+        for alignment in alignments:
+            for i, a in enumerate(alignment):
+                total += 1
+                inside += abs(int(a) - i) <= window
+        return 1.0 - inside / total
+
+    rng = np.random.default_rng(46)
+    moved = [np.array([0, 2, 1, 3]), np.array([0, 1, 4, 2, 3, 5])]  # moves of 1 and 2 places
+    unmoved = [np.arange(5), np.arange(3)]
+    shuffled = [rng.permutation(n) for n in (7, 12, 3)]
+    return [
+        Case("two sentences, window D = 0 (only the diagonal links count)", (moved, 0), floor(moved, 0)),
+        Case("the same with D = 1 (moves of one place now fit)", (moved, 1), floor(moved, 1)),
+        Case("a window wider than every move (the floor is 0)", (moved, 5), floor(moved, 5)),
+        Case("no word moved: 0 even at D = 0", (unmoved, 0), floor(unmoved, 0)),
+        Case("three shuffled sentences of 7, 12 and 3 words, D = 2", (shuffled, 2), floor(shuffled, 2)),
     ]
