@@ -22,7 +22,7 @@ NOTEBOOKS ?= $(patsubst notebooks/%,$(COLAB_DIR)/%,$(sort $(wildcard notebooks/*
 CELL_TIMEOUT ?= 600
 
 .PHONY: help install test lint-workflows unit book-noexec browser-check notebooks book colab \
-	colab-parity test-backends bench claims-sweep exercises-page release clean
+	colab-parity test-backends bench claims-sweep exercises-page chapter-headers release clean
 
 # `make help` prints every target with the text after its `##`, read from this file.
 help: ## list the targets and what each does
@@ -67,6 +67,11 @@ unit: $(INSTALLED) ## the unit tests of attncourse, the tools and the book
 # The table of book/exercises.md, from the exercise registry (a unit test checks it is current).
 exercises-page: $(INSTALLED) ## rewrite the table of book/exercises.md from the exercise registry
 	$(BIN)/python tools/exercises_page.py
+
+# The "Before you start" header of every chapter (tools/chapter_headers.py): what to read first,
+# the reading time (from the prose), the run times measured per profile, what the reader builds.
+chapter-headers: $(INSTALLED) ## rewrite every chapter's header (reading time, run times, what it builds)
+	$(BIN)/python tools/chapter_headers.py
 
 # Build the book without executing anything, warnings as errors: a broken reference,
 # citation or toc entry fails here in seconds.

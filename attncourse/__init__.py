@@ -11,7 +11,7 @@ idea, that hand on every public name):
 - ``reference``: NumPy versions of every score and weighting function;
 - ``layers``: the Keras 3 attention layers;
 - ``translator``: the recurrent encoder–decoder (the Translator) and its builder;
-- ``decoding``: greedy decoding and accuracy by source length, for any translation model;
+- ``decoding``: greedy decoding, accuracy by source length and corpus BLEU, for any translation model;
 - ``han``: the hierarchical attention network of chapter 8;
 - ``transformer``: the tiny Transformer of chapter 9;
 - ``plot``: attention heatmaps and metric curves;

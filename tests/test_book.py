@@ -158,6 +158,82 @@ def test_the_exercises_page_lists_every_registered_exercise():
         "book/exercises.md is out of date: run `make exercises-page`")
 
 
+def test_every_exercise_has_a_labelled_heading_in_its_chapter_that_the_index_links_to():
+    import importlib.util
+
+    from attncourse import exercises
+
+    spec = importlib.util.spec_from_file_location("exercises_page", ROOT / "tools" / "exercises_page.py")
+    exercises_page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exercises_page)
+    chapters = exercises_page.chapters()
+    for exercise in exercises.registered():
+        notebook = ROOT / f"{chapters[exercise.id.split('.')[0]]}.ipynb"
+        text = "\n".join(cell_source(cell) for cell in load(notebook)["cells"] if cell["cell_type"] == "markdown")
+        heading = re.search(rf"^\({exercises_page.label(exercise.id)}\)=\n### Exercise {re.escape(exercise.id)}: ",
+                            text, re.M)
+        assert heading, (f"{notebook.name}: no heading '### Exercise {exercise.id}: ...' right after the label "
+                         f"({exercises_page.label(exercise.id)})=")
+
+
+def _chapter_headers():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("chapter_headers", ROOT / "tools" / "chapter_headers.py")
+    chapter_headers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(chapter_headers)
+    return chapter_headers
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_chapter_opens_with_its_header_and_the_header_is_current(path):
+    chapter_headers = _chapter_headers()
+    assert path.stem in chapter_headers.CHAPTERS, f"tools/chapter_headers.py does not know {path.name}"
+    cells = load(path)["cells"]
+    assert cells[1].get("id") == chapter_headers.HEADER_ID, (
+        f"{path.name}: the second cell is not the chapter's header: run `make chapter-headers`")
+    assert cell_source(cells[1]) == chapter_headers.header_text(path.stem, load(path)), (
+        f"{path.name}: the header is out of date (reading time, run times or what it builds): "
+        "run `make chapter-headers`")
+
+
+def test_a_header_computes_its_reading_time_from_the_prose_and_names_unmeasured_profiles():
+    chapter_headers = _chapter_headers()
+    notebook = {"cells": [{"cell_type": "markdown", "id": "a", "source": ["word " * 1600]},
+                          {"cell_type": "markdown", "id": chapter_headers.HEADER_ID, "source": ["word " * 9000]},
+                          {"cell_type": "code", "id": "b", "source": ["x = 1 " * 9000]}]}
+    stem = "03_bahdanau"
+    saved = dict(chapter_headers.RUN_TIMES[stem])
+    try:
+        chapter_headers.RUN_TIMES[stem].update(ci=44, cpu=250, gpu=None)
+        text = chapter_headers.header_text(stem, notebook)
+    finally:
+        chapter_headers.RUN_TIMES[stem] = saved
+    # 1,600 words of prose at 150 a minute, rounded up to 5 minutes; the header and code not counted.
+    assert "about 15 minutes" in text
+    assert "`ci` about 45 s on 2 CPU cores" in text and "`cpu` about 4 min on 2 CPU cores" in text
+    assert "`gpu` not measured yet" in text
+    assert "{doc}`chapter 1 <01_painting>` and {doc}`chapter 2 <02_encoder_decoder>`" in text
+
+
+# A code cell that draws: plt.show(), a new figure, an image, or one of attncourse.plot's figures.
+DRAWS = re.compile(r"plt\.show\(\)|plt\.subplots|plt\.figure\(|\.imshow\(|\bplot\.(attention|metric_by_length|weights_1d|image_attention)\(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_alt_text_in_its_cell_metadata(path):
+    # MyST-NB gives an output image the alt text of the cell's {"mystnb": {"image": {"alt": ...}}}.
+    missing = []
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] != "code" or not DRAWS.search(cell_source(cell)):
+            continue
+        alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
+        if len(alt.split()) < 8 or "$" in alt:
+            missing.append(cell.get("id"))
+    assert not missing, (f"{path.name}: figure cells without alt text (a sentence, no LaTeX) in "
+                         f"metadata.mystnb.image.alt: {missing}")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_keras_loops_print_one_line_per_epoch_or_nothing(path):
     # verbose=1 draws a progress bar that a built page shows as a wall of text; training says

@@ -87,20 +87,30 @@ def _centers_by_loops(query, W_p, w_p, source_length):
     return centers
 
 
-def _word_weights_by_loops(h, W, b, u_w, mask=None):
-    """Exercise 8.1 one sentence at a time: scores u_w · tanh(Wᵀ h_t + b) on the real words, then a softmax."""
-    h = np.asarray(h, dtype=float)
-    mask = np.ones(h.shape[:-1], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    weights = np.zeros(h.shape[:-1])
-    for sentence in np.ndindex(h.shape[:-2]):
-        real = [t for t in range(h.shape[-2]) if mask[sentence + (t,)]]
-        if not real:
-            continue  # a fully padded sentence: all its words weigh zero
-        scores = [np.dot(u_w, np.tanh(W.T @ h[sentence + (t,)] + b)) for t in real]
-        exponentials = [math.exp(score - max(scores)) for score in scores]
-        for t, value in zip(real, exponentials):
-            weights[sentence + (t,)] = value / sum(exponentials)
-    return weights
+def _repaired_seed_layer_vectorised(x, W, b, u_w=None, mask=None):
+    """Exercise 8.1 vectorised: -inf on padding before the softmax, over the step axis, zeros for empty rows."""
+    scores = np.tanh(np.asarray(x) @ W + b)  # (..., T, d)
+    if u_w is not None:
+        scores = scores @ u_w  # one score per step, (..., T)
+    step_axis = -1 if u_w is not None else -2
+    real = np.ones(np.shape(x)[:-1], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    if u_w is None:
+        real = real[..., None]  # (..., T, 1): the same mask for every feature
+    real = np.broadcast_to(real, scores.shape)
+    scores = np.where(real, scores, -np.inf)
+    top = np.max(scores, axis=step_axis, keepdims=True)
+    exponentials = np.where(real, np.exp(scores - np.where(np.isfinite(top), top, 0.0)), 0.0)
+    totals = exponentials.sum(axis=step_axis, keepdims=True)
+    return np.divide(exponentials, totals, out=np.zeros_like(exponentials), where=totals > 0)
+
+
+def _padding_share_vectorised(weights, mask):
+    """Exercise 8.2: the weight times the padding indicator, summed over the steps, averaged over features."""
+    padding = ~np.asarray(mask, dtype=bool)
+    weights = np.asarray(weights)
+    if weights.ndim == 3:
+        return np.einsum("ntk,nt->n", weights, padding.astype(float)) / weights.shape[-1]
+    return (weights * padding).sum(axis=-1)
 
 
 def _mass_ratio_in_box(weights, box, cell_size):
@@ -127,6 +137,13 @@ def _local_p_by_multiplying(scores, centers, window, mask=None):
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
+def _window_floor_with_sets(alignments, window):
+    """Exercise 4.6: the gold links (i, a_i) against every link a window |j − i| <= D allows."""
+    gold = {(k, i, int(a)) for k, alignment in enumerate(alignments) for i, a in enumerate(alignment)}
+    reachable = {(k, i, a) for k, i, a in gold if i - window <= a <= i + window}
+    return 1.0 - len(reachable) / len(gold)
+
+
 def _softmax_jacobian_by_differences(scores, step=1e-6):
     """Exercise 4.5 by central differences of the softmax, one score at a time."""
     scores = np.asarray(scores, dtype=float)
@@ -137,6 +154,22 @@ def _softmax_jacobian_by_differences(scores, step=1e-6):
         change = reference.masked_softmax(scores + bump) - reference.masked_softmax(scores - bump)
         jacobian[..., :, k] = change / (2 * step)
     return jacobian
+
+
+def _reinforce_variance_closed_form(scores, reward, baseline):
+    """Exercise 5.5: Σ_j α_j (R_j − b)² ||onehot(j) − α||² minus the squared exact gradient α ⊙ (R − E[R])."""
+    alpha = reference.masked_softmax(np.asarray(scores, dtype=float))
+    reward = np.asarray(reward, dtype=float)
+    spread = 1.0 - 2.0 * alpha + alpha @ alpha  # ||onehot(j) − α||²
+    exact = alpha * (reward - alpha @ reward)
+    return float(np.sum(alpha * (reward - baseline) ** 2 * spread) - exact @ exact)
+
+
+def _best_baseline_closed_form(scores, reward):
+    """Exercise 5.6: b* = Σ_j α_j ||onehot(j) − α||² R_j / Σ_j α_j ||onehot(j) − α||²."""
+    alpha = reference.masked_softmax(np.asarray(scores, dtype=float))
+    weight = alpha * (1.0 - 2.0 * alpha + alpha @ alpha)
+    return float(weight @ np.asarray(reward, dtype=float) / weight.sum())
 
 
 def _reinforce_gradient_by_differences(scores, chosen, reward, baseline, step=1e-5):
@@ -194,14 +227,8 @@ def _forward_attention_shifted(weights, move):
     return np.array(rows)
 
 
-def _causal_mask_vectorised(token_mask):
-    """Exercise 9.1: a lower triangle of ones, AND the mask of the keys (columns)."""
-    steps = token_mask.shape[1]
-    return np.tril(np.ones((steps, steps), dtype=bool))[None] & token_mask[:, None, :]
-
-
 def _positions_vectorised(length, depth):
-    """Exercise 9.2: all angles at once, sines in the even columns and cosines in the odd ones."""
+    """Exercise 9.1: all angles at once, sines in the even columns and cosines in the odd ones."""
     angles = np.arange(length)[:, None] / 10000.0 ** (np.arange(0, depth, 2) / depth)
     encoding = np.zeros((length, depth))
     encoding[:, 0::2], encoding[:, 1::2] = np.sin(angles), np.cos(angles)
@@ -209,9 +236,71 @@ def _positions_vectorised(length, depth):
 
 
 def _split_heads_by_reshape(x, heads):
-    """Exercise 9.3: cut the last axis into (heads, d / heads), then move heads before T."""
+    """Exercise 9.2: cut the last axis into (heads, d / heads), then move heads before T."""
     batch, steps, depth = x.shape
     return x.reshape(batch, steps, heads, depth // heads).transpose(0, 2, 1, 3)
+
+
+def _attention_with_einsum(x_q, x_kv, weights, heads, mask=None):
+    """Exercise 9.3 with kernels shaped (d, heads, d_k), as Keras stores them, and einsum."""
+    depth = x_q.shape[-1]
+    size = depth // heads
+    q = np.einsum("btd,dhk->bhtk", x_q, weights["W_Q"].reshape(depth, heads, size)) + weights["b_Q"].reshape(heads, 1, size)
+    k = np.einsum("btd,dhk->bhtk", x_kv, weights["W_K"].reshape(depth, heads, size)) + weights["b_K"].reshape(heads, 1, size)
+    v = np.einsum("btd,dhk->bhtk", x_kv, weights["W_V"].reshape(depth, heads, size)) + weights["b_V"].reshape(heads, 1, size)
+    scores = np.einsum("bhik,bhjk->bhij", q, k) / np.sqrt(size)
+    if mask is not None:
+        scores = np.where(np.asarray(mask, bool)[:, None], scores, -np.inf)
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    alpha = np.exp(scores) / np.exp(scores).sum(axis=-1, keepdims=True)
+    read = np.einsum("bhij,bhjk->bhik", alpha, v)
+    return np.einsum("bhik,hkd->bid", read, weights["W_O"].reshape(heads, size, depth)) + weights["b_O"]
+
+
+def _norm_after_or_before(x, norm, sublayer, pre_norm):
+    def layer_norm(h):
+        centred = h - h.mean(axis=-1, keepdims=True)
+        return centred / np.sqrt((centred ** 2).mean(axis=-1, keepdims=True) + 1e-6) * norm["gamma"] + norm["beta"]
+
+    return x + sublayer(layer_norm(x)) if pre_norm else layer_norm(x + sublayer(x))
+
+
+def _position_wise(weights):
+    return lambda h: np.maximum(h @ weights["W_1"] + weights["b_1"], 0) @ weights["W_2"] + weights["b_2"]
+
+
+def _encoder_block_with_einsum(x, source_mask, params, heads, pre_norm=True):
+    """Exercise 9.4 on top of the einsum attention."""
+    attend = lambda h: _attention_with_einsum(h, h, params["attention"], heads, source_mask[:, None, :])  # noqa: E731
+    x = _norm_after_or_before(x, params["attention_norm"], attend, pre_norm)
+    return _norm_after_or_before(x, params["feed_forward_norm"], _position_wise(params["feed_forward"]), pre_norm)
+
+
+def _decoder_block_with_einsum(y, memory, target_mask, source_mask, params, heads, pre_norm=True):
+    """Exercise 9.5: the causal mask from index comparisons, then three sublayers."""
+    steps = np.arange(target_mask.shape[1])
+    self_mask = (steps[None, :, None] >= steps[None, None, :]) & target_mask[:, None, :]
+    y = _norm_after_or_before(y, params["self_attention_norm"], lambda h: _attention_with_einsum(
+        h, h, params["self_attention"], heads, self_mask), pre_norm)
+    y = _norm_after_or_before(y, params["cross_attention_norm"], lambda h: _attention_with_einsum(
+        h, memory, params["cross_attention"], heads, source_mask[:, None, :]), pre_norm)
+    return _norm_after_or_before(y, params["feed_forward_norm"], _position_wise(params["feed_forward"]), pre_norm)
+
+
+def _greedy_with_preallocated_cache(start, steps, params):
+    """Exercise 9.6: keys and values written into arrays sized for every step at once."""
+    depth = params["W_Q"].shape[0]
+    keys, values = np.zeros((steps, depth)), np.zeros((steps, depth))
+    tokens = np.zeros(steps, dtype=int)
+    token = start
+    for t in range(steps):
+        x = params["embedding"][token] + params["positions"][t]
+        keys[t], values[t] = x @ params["W_K"], x @ params["W_V"]
+        scores = keys[:t + 1] @ (x @ params["W_Q"]) / np.sqrt(depth)
+        alpha = np.exp(scores - scores.max())
+        read = (alpha / alpha.sum()) @ values[:t + 1]
+        token = tokens[t] = int(np.argmax((x + read @ params["W_O"]) @ params["W_out"]))
+    return tokens
 
 
 def _reverse_source_vectorised(padded):
@@ -246,7 +335,7 @@ def _aer_with_sets(predicted, gold):
 
 
 def _masked_pooling_with_counts(h, mask, mode):
-    """Exercise 8.2: average or maximum over the real steps, zeros where there is none."""
+    """Exercise 8.3: average or maximum over the real steps, zeros where there is none."""
     real = np.asarray(mask, dtype=bool)[..., None]
     count = real.sum(axis=-2)
     if mode == "average":
@@ -324,42 +413,96 @@ def _ngram_input_step_by_step(h, n):
     return out
 
 
+def _temper_by_powers(weights, temperature):
+    """Exercise 1.5 as powers, α^(1/τ) renormalised, each row first divided by its largest weight (no underflow)."""
+    weights = np.asarray(weights, dtype=float)
+    powered = (weights / weights.max(axis=-1, keepdims=True)) ** (1.0 / temperature)
+    return powered / powered.sum(axis=-1, keepdims=True)
+
+
+def _first_word_replaced_vectorised(decoder_input, vocab_size):
+    """Exercise 2.5 with modular arithmetic on column 1, where it holds a real word."""
+    corrupted = np.array(decoder_input, copy=True)
+    first = corrupted[:, 1]
+    real = first >= 3
+    corrupted[real, 1] = 3 + (first[real] - 3 + 1) % (vocab_size - 3)
+    return corrupted
+
+
+def _recall_split_by_sets(predicted, gold):
+    """Exercise 3.6 from link sets: gold links on and off the diagonal, intersected with the predicted ones."""
+    predicted_links, stays, moves = set(), set(), set()
+    for k, (a, s) in enumerate(zip(predicted, gold)):
+        predicted_links |= {(k, i, int(j)) for i, j in enumerate(a)}
+        stays |= {(k, i, int(j)) for i, j in enumerate(s) if j == i}
+        moves |= {(k, i, int(j)) for i, j in enumerate(s) if j >= 0 and j != i}
+    return np.array([len(stays & predicted_links) / len(stays), len(moves & predicted_links) / len(moves)])
+
+
+def _mean_penalty_parts_from_gram(A):
+    """Exercise 6.5: the parts of exercise 6.3 for every sentence at once, averaged over the leading axes."""
+    parts = _penalty_parts_from_gram(np.asarray(A, dtype=float))
+    return parts.reshape(-1, 2).mean(axis=0)
+
+
+def _cut_window_with_a_band(weights, keep):
+    """Exercise 7.5: multiply by a band of ones, then divide by the row sums where they are positive."""
+    weights = np.asarray(weights, dtype=float)
+    steps = weights.shape[-1]
+    lag = np.subtract.outer(np.arange(steps), np.arange(steps))
+    kept = weights * ((lag >= 1) & (lag <= keep))
+    totals = kept.sum(axis=-1, keepdims=True)
+    return np.divide(kept, totals, out=np.zeros_like(kept), where=totals > 0)
+
+
 SOLUTIONS = {
     "1.1": _softmax_row_by_row,
     "1.2": _softmax_with_temperature_by_logsumexp,
     "1.3": _mass_ratio_in_box,
     "1.4": _sample_places,
+    "1.5": _temper_by_powers,
     "2.1": _reverse_source_vectorised,
     "2.2": _teacher_forcing_with_the_course_helper,
     "2.3": lambda predicted, target: np.sum((predicted == target) & (target != data.PAD)) / np.sum(target != data.PAD),
+    "2.5": _first_word_replaced_vectorised,
     "3.1": _additive_score_by_pairs,
     "3.2": _context_as_weighted_sum,
     "3.3": _masked_softmax_over_real_positions,
     "3.4": _entropy_with_nansum,
     "3.5": _aer_with_sets,
+    "3.6": _recall_split_by_sets,
     "4.1": _scaled_dot_by_loops,
     "4.2": lambda query, keys, W: np.einsum("...id,de,...je->...ij", query, W, keys),
     "4.3": _centers_by_loops,
     "4.4": _local_p_by_multiplying,
     "4.5": _softmax_jacobian_by_differences,
+    "4.6": _window_floor_with_sets,
     "5.1": _reinforce_gradient_by_differences,
     "5.2": _expected_alignment_recursive,
     "5.3": _hard_monotonic_walk,
     "5.4": _forward_attention_shifted,
+    "5.5": _reinforce_variance_closed_form,
+    "5.6": _best_baseline_closed_form,
     "6.1": _static_pooling_with_einsum,
     "6.2": _hop_weights_with_einsum,
     "6.3": _penalty_parts_from_gram,
     "6.4": _self_attention_with_einsum,
+    "6.5": _mean_penalty_parts_from_gram,
     "7.1": _causal_window_from_triangles,
     "7.2": _key_value_predict_vectorised,
     "7.3": _perplexity_with_logaddexp,
     "7.4": _ngram_input_step_by_step,
-    "8.1": _word_weights_by_loops,
-    "8.2": _masked_pooling_with_counts,
-    "8.3": lambda word_weights, sentence_weights: np.asarray(sentence_weights)[..., None] * word_weights,
-    "9.1": _causal_mask_vectorised,
-    "9.2": _positions_vectorised,
-    "9.3": _split_heads_by_reshape,
+    "7.5": _cut_window_with_a_band,
+    "8.1": _repaired_seed_layer_vectorised,
+    "8.2": _padding_share_vectorised,
+    "8.3": _masked_pooling_with_counts,
+    "8.4": lambda word_weights, sentence_weights: np.asarray(sentence_weights)[..., None] * word_weights,
+    "9.1": _positions_vectorised,
+    "9.2": _split_heads_by_reshape,
+    "9.3": _attention_with_einsum,
+    "9.4": _encoder_block_with_einsum,
+    "9.5": _decoder_block_with_einsum,
+    "9.6": _greedy_with_preallocated_cache,
 }
 
 
@@ -512,8 +655,11 @@ def test_registered_lists_every_exercise_in_id_order():
 
 def test_the_index_table_has_a_row_per_exercise_under_its_chapter():
     table = exercises_page.index_table(exercises_page.chapters())
-    rows = [line for line in table.splitlines() if line.startswith("| `check(")]
+    rows = [line for line in table.splitlines() if line.startswith("| {ref}`")]
     assert [row.split('"')[1] for row in rows] == [exercise.id for exercise in exercises.registered()]
+    # Each row links to the exercise's labelled heading in its chapter.
+    for row, exercise in zip(rows, exercises.registered()):
+        assert row.startswith("| {ref}`%s <exercise-%s>`" % (exercise.id, exercise.id.replace(".", "-")))
     assert "## Chapter 3\n\nIn {doc}`../notebooks/03_bahdanau`:" in table
 
 

@@ -4,8 +4,9 @@
     python tools/exercises_page.py --check  # exit 1 if the page is out of date
 
 The table lists, chapter by chapter, every exercise registered in :mod:`attncourse.exercises`
-with its id, its title and the cases its check runs; a test regenerates it and fails when the
-page is out of date.
+with its id (a link to the exercise in its chapter), its title and the cases its check runs; a
+test regenerates it and fails when the page is out of date. Each exercise's heading in its
+notebook carries the label that :func:`label` names.
 """
 
 import sys
@@ -23,6 +24,11 @@ def chapters():
     return {str(int(path.name[:2])): f"notebooks/{path.stem}" for path in sorted((ROOT / "notebooks").glob("*.ipynb"))}
 
 
+def label(exercise_id):
+    """The MyST label of an exercise's heading in its notebook: ``"3.2"`` -> ``"exercise-3-2"``."""
+    return "exercise-" + exercise_id.replace(".", "-")
+
+
 def index_table(chapters):
     """The exercises index of the book, in Markdown: one table per chapter.
 
@@ -32,7 +38,8 @@ def index_table(chapters):
 
     Returns:
         Markdown: for each chapter a heading that links to it, then a row per exercise
-        with its id (the first argument of ``exercises.check``), its title and its cases.
+        with its id (the first argument of ``exercises.check``, linked to the exercise in
+        its chapter), its title and its cases.
 
     Raises:
         KeyError: an exercise belongs to a chapter that ``chapters`` lacks.
@@ -45,10 +52,10 @@ def index_table(chapters):
         if chapter != current:
             current = chapter
             parts += [f"\n## Chapter {chapter}\n", f"In {{doc}}`../{chapters[chapter]}`:\n",
-                      "| Check | Exercise | Cases the check runs |", "|---|---|---|"]
+                      "| Exercise | Check | What it asks | Cases the check runs |", "|---|---|---|---|"]
         cases = "; ".join(case.description for case in exercise.make_cases()).replace("|", r"\|")
         title = exercise.title.replace("|", r"\|")
-        parts.append(f'| `check("{exercise.id}", fn)` | {title} | {cases} |')
+        parts.append(f'| {{ref}}`{exercise.id} <{label(exercise.id)}>` | `check("{exercise.id}", fn)` | {title} | {cases} |')
     return "\n".join(parts).lstrip("\n") + "\n"
 
 

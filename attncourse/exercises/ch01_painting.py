@@ -1,6 +1,6 @@
 """Chapter 1, looking at a painting: interest scores become a distribution over places.
 
-Exercises 1.1 to 1.4.
+Exercises 1.1 to 1.5.
 """
 
 import numpy as np
@@ -93,3 +93,35 @@ def _sample_place_cases():
     # A fresh Generator per case: the same seed must give the same choices.
     return [Case(text, (weights, np.random.default_rng(seed)), _inverse_cdf_by_hand(weights, seed))
             for text, weights, seed in cases]
+
+
+def _tempered_by_logs(weights, temperature):
+    """The answer to exercise 1.5, one row at a time: softmax(log α / τ) over the places of weight > 0."""
+    weights = np.asarray(weights, dtype=float)
+    tempered = np.zeros(weights.shape)
+    for index in np.ndindex(weights.shape[:-1]):
+        row = weights[index]
+        places = [j for j in range(len(row)) if row[j] > 0]
+        logs = [np.log(row[j]) / temperature for j in places]
+        top = max(logs)
+        exponentials = [np.exp(value - top) for value in logs]
+        for j, value in zip(places, exponentials):
+            tempered[index + (j,)] = value / sum(exponentials)
+    return tempered
+
+
+@register("1.5", "re-temper a trained attention map: softmax(log α / τ), zeros stay zero")
+def _temper_cases():
+    rng = np.random.default_rng(15)
+    maps = reference.masked_softmax(normal(rng, 3, 8) * 1.5)
+    with_zeros = np.array([[0.0, 0.2, 0.0, 0.8], [0.5, 0.0, 0.5, 0.0]])
+    cases = [
+        ("τ = 1 gives the map back", maps, 1.0),
+        ("τ = 0.5 squares the weights and renormalises (sharper)", maps, 0.5),
+        ("τ = 4 (flatter)", maps, 4.0),
+        ("places of weight zero stay zero, no NaN (τ = 0.5)", with_zeros, 0.5),
+        ("τ = 0.001: weights to the power 1000 underflow to 0 / 0; work with logs", maps, 0.001),
+        ("a batch of maps, shape (2, 3, 8), τ = 2", np.stack([maps, maps[::-1]]), 2.0),
+    ]
+    return [Case(text, (weights, temperature), _tempered_by_logs(weights, temperature))
+            for text, weights, temperature in cases]

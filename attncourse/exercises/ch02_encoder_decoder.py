@@ -1,6 +1,6 @@
 """Chapter 2, the encoder–decoder: padded id arrays, PAD = 0 at the end of each row.
 
-Exercises 2.1 to 2.3.
+Exercises 2.1 to 2.3 and 2.5 (2.4 is open: no check).
 """
 
 import numpy as np
@@ -78,3 +78,31 @@ def _token_accuracy_cases():
         Case("every word wrong, padding predicted as padding (must give 0.0)", (all_wrong, target),
              _accuracy_on_real_tokens(all_wrong, target)),
     ]
+
+
+def _first_word_replaced_by_loop(decoder_input, vocab_size):
+    """The answer to exercise 2.5: column 1 holds y_1; the next real id replaces it, the last wraps to 3."""
+    corrupted = np.array(decoder_input, copy=True)
+    for row in corrupted:
+        if row[1] >= 3:  # a real word (0, 1, 2 are PAD, START, END)
+            row[1] = row[1] + 1 if row[1] + 1 < vocab_size else 3
+    return corrupted
+
+
+@register("2.5", "teacher forcing with a wrong first word: replace y_1 in the decoder input")
+def _wrong_first_word_cases():
+    rng = np.random.default_rng(25)
+    targets = [rng.integers(3, 29, size=n) for n in (4, 1, 6)]
+    decoder_input = np.zeros((3, 8), dtype=np.int32)
+    for row, target in zip(decoder_input, targets):
+        row[: len(target) + 1] = [START, *target]
+    last_word = decoder_input.copy()
+    last_word[1, 1] = 29  # the last id of a vocabulary of 30: wraps round to 3
+    empty = np.array([[START, 0, 0], [START, 7, 9]], dtype=np.int32)
+    cases = [
+        ("three rows of START y_1 .. y_n, a vocabulary of 30 ids", (decoder_input, 30)),
+        ("y_1 is the last id of the vocabulary (29 of 30: wrap round to 3, never PAD, START or END)",
+         (last_word, 30)),
+        ("an empty target (START then padding: nothing to replace) beside a real one", (empty, 12)),
+    ]
+    return [Case(text, args, _first_word_replaced_by_loop(*args)) for text, args in cases]

@@ -1,6 +1,6 @@
 """Chapter 3, Bahdanau attention: the additive score, the context vector, the masked softmax.
 
-Exercises 3.1 to 3.5.
+Exercises 3.1 to 3.6.
 """
 
 import numpy as np
@@ -86,3 +86,35 @@ def _aer_cases():
         Case("gold with an unaligned first word (-1 is no link)", (perfect, with_unaligned),
              np.float64(alignment_error(perfect, with_unaligned))),
     ]
+
+
+def _recall_split_by_loops(predicted, gold):
+    """The answer to exercise 3.6: gold links counted one at a time, apart for words that stay and words that move."""
+    found = {"stays": 0, "moves": 0}
+    total = {"stays": 0, "moves": 0}
+    for a, s in zip(predicted, gold):
+        for i, j in enumerate(s):
+            if j < 0:
+                continue  # no gold link for this target word
+            kind = "stays" if j == i else "moves"
+            total[kind] += 1
+            if i < len(a) and a[i] == j:
+                found[kind] += 1
+    return np.array([found["stays"] / total["stays"], found["moves"] / total["moves"]])
+
+
+@register("3.6", "recall of the gold links, apart for words on the diagonal (j = i) and words that moved")
+def _recall_split_cases():
+    rng = np.random.default_rng(36)
+    gold = [np.array([0, 2, 1, 3]), np.array([0, 1, 4, 2, 3]), np.array([1, 0, 2])]
+    diagonal = [np.arange(len(row)) for row in gold]
+    guessed = [rng.integers(0, len(row), size=len(row)) for row in gold]
+    moved_only = [np.where(row == np.arange(len(row)), (row + 1) % len(row), row) for row in gold]
+    unaligned = [np.where(np.arange(len(row)) == 1, -1, row) for row in gold]
+    cases = [
+        ("the diagonal itself (every word that stays, none that moved)", (diagonal, gold)),
+        ("random links", (guessed, gold)),
+        ("right on every moved word, wrong on every word that stays", (moved_only, gold)),
+        ("gold with no link for target word 1 (-1: count it nowhere)", (diagonal, unaligned)),
+    ]
+    return [Case(text, args, _recall_split_by_loops(*args)) for text, args in cases]

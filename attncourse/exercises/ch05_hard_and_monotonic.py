@@ -1,6 +1,6 @@
 """Chapter 5, hard and monotonic (forced-forward) attention.
 
-Exercises 5.1 to 5.4.
+Exercises 5.1 to 5.6.
 """
 
 import numpy as np
@@ -94,3 +94,59 @@ def _forward_attention_cases():
         ("u = 1 (exactly one word forward per step)", weights, np.ones(5)),
     ]
     return [Case(text, (w, u), _forward_attention_by_loop(w, u)) for text, w, u in cases]
+
+
+def _reinforce_variance_by_loop(scores, reward, baseline):
+    """The answer to exercise 5.5: E[||g_z||²] − ||E[g_z]||², one possible choice z at a time."""
+    weights = reference.masked_softmax(np.asarray(scores, dtype=float))
+    steps = len(weights)
+    mean = np.zeros(steps)
+    mean_square = 0.0
+    for z in range(steps):
+        estimate = (reward[z] - baseline) * (np.eye(steps)[z] - weights)  # g_z, drawn with probability α_z
+        mean += weights[z] * estimate
+        mean_square += weights[z] * float(estimate @ estimate)
+    return mean_square - float(mean @ mean)
+
+
+def _variance_cases():
+    rng = np.random.default_rng(55)
+    scores = normal(rng, 6)
+    reward = np.log(rng.uniform(0.01, 0.9, size=6))  # log-probabilities, all negative
+    expected_reward = float(reference.masked_softmax(scores) @ reward)
+    huge = np.array([1e4, 0.0, -3.0, 1e4 - 1.0])
+    return [
+        ("six words, log-probability rewards, no baseline (b = 0)", scores, reward, 0.0),
+        ("the same with b = E[R], the expected reward", scores, reward, expected_reward),
+        ("every reward equal to the baseline (no noise at all: variance 0)", scores, np.full(6, -1.5), -1.5),
+        ("a baseline far above every reward (b = 10)", scores, reward, 10.0),
+        ("huge scores of 1e4 (subtract the max in the softmax)", huge, np.array([-0.1, -2.0, -3.0, -0.5]), 0.0),
+    ]
+
+
+@register("5.5", "the variance of one REINFORCE estimate for a constant baseline b")
+def _reinforce_variance_cases():
+    return [Case(text, (e, r, b), _reinforce_variance_by_loop(e, r, b)) for text, e, r, b in _variance_cases()]
+
+
+def _best_baseline_by_search(scores, reward):
+    """The answer to exercise 5.6: the variance is a parabola in b; its vertex, from three of its values."""
+    low, middle, high = (_reinforce_variance_by_loop(scores, reward, b) for b in (-1.0, 0.0, 1.0))
+    curvature = (high + low - 2.0 * middle) / 2.0  # variance(b) = curvature b² + slope b + constant
+    slope = (high - low) / 2.0
+    return -slope / (2.0 * curvature)
+
+
+@register("5.6", "the constant baseline of least variance (it is not E[R] in general)")
+def _best_baseline_cases():
+    rng = np.random.default_rng(56)
+    scores = normal(rng, 6)
+    reward = np.log(rng.uniform(0.01, 0.9, size=6))
+    cases = [
+        ("six words, log-probability rewards", scores, reward),
+        ("two words: b* = α_2 R_1 + α_1 R_2, not E[R] = α_1 R_1 + α_2 R_2", np.array([0.3, -0.4]), np.array([-0.2, -2.0])),
+        ("equal scores (every ||onehot(z) − α||² is the same, so here b* = E[R])", np.zeros(5), reward[:5]),
+        ("huge scores of 1e4 (subtract the max in the softmax)", np.array([1e4, 0.0, -3.0, 1e4 - 1.0]),
+         np.array([-0.1, -2.0, -3.0, -0.5])),
+    ]
+    return [Case(text, (e, r), _best_baseline_by_search(e, r), atol=1e-4) for text, e, r in cases]

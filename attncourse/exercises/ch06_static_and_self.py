@@ -1,6 +1,6 @@
 """Chapter 6, static attention, structured self-attention (Lin et al.) and self-attention.
 
-Exercises 6.1 to 6.4.
+Exercises 6.1 to 6.5.
 """
 
 import numpy as np
@@ -99,3 +99,26 @@ def _self_attention_cases():
         ("d_k = 64 (divide by sqrt(d_k) = 8, not by d or 64)", (x, wide_q, wide_k, W_v, None)),
     ]
     return [Case(text, args, _self_attention_by_reference(*args)) for text, args in cases]
+
+
+def _mean_parts_by_loops(A):
+    """The answer to exercise 6.5: the two parts sentence by sentence, then their means."""
+    A = np.asarray(A, dtype=float)
+    sentences = [A[index] for index in np.ndindex(A.shape[:-2])]
+    parts = [_penalty_parts_by_loops(hops) for hops in sentences]
+    return np.array([sum(part[0] for part in parts) / len(parts), sum(part[1] for part in parts) / len(parts)])
+
+
+@register("6.5", "the mean of each part of the penalty over a batch of sentences: [sharpness, overlap]")
+def _mean_penalty_parts_cases():
+    rng = np.random.default_rng(65)
+    mask = np.arange(7) < np.array([7, 4, 5, 2, 6])[:, None]  # 5 sentences of 7, 4, 5, 2 and 6 words
+    batch = reference.masked_softmax(normal(rng, 5, 4, 7) * 2.0, mask[:, None, :])  # (5 sentences, 4 hops, 7 words)
+    one = batch[0]
+    nested = batch[:4].reshape(2, 2, 4, 7)
+    cases = [
+        ("5 padded sentences, 4 hops each (padding weighs 0)", batch),
+        ("one sentence (r, T): the mean of one is the sentence's own parts", one),
+        ("a (2, 2) grid of sentences: average over both leading axes", nested),
+    ]
+    return [Case(text, (A,), _mean_parts_by_loops(A)) for text, A in cases]

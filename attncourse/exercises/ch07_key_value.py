@@ -1,6 +1,6 @@
 """Chapter 7, key-value attention in a language model (Daniluk et al. 2017).
 
-Exercises 7.1 to 7.4.
+Exercises 7.1 to 7.5.
 """
 
 import numpy as np
@@ -81,4 +81,33 @@ def _ngram_input_cases():
         Case("a 4-gram RNN: 3 parts of 2, 5 steps", (h, 4), ngram_input(h, 4)),
         Case("a 3-gram RNN on a batch of 2: 2 parts of 2", (batch, 3), ngram_input(batch, 3)),
         Case("a 2-gram RNN: one part, nothing is shifted", (batch, 2), ngram_input(batch, 2)),
+    ]
+
+
+def _cut_by_loops(weights, keep):
+    """The answer to exercise 7.5: keep the weights with 1 <= t - j <= keep, then renormalise each row."""
+    weights = np.asarray(weights, dtype=float)
+    cut = np.zeros(weights.shape)
+    for index in np.ndindex(weights.shape[:-1]):
+        t = index[-1]
+        kept = {j: weights[index + (j,)] for j in range(weights.shape[-1]) if 1 <= t - j <= keep}
+        total = sum(kept.values())
+        for j, value in kept.items():
+            cut[index + (j,)] = value / total if total > 0 else 0.0
+    return cut
+
+
+@register("7.5", "a shorter window at test time: cut the weights to the last `keep` steps and renormalise")
+def _cut_window_cases():
+    rng = np.random.default_rng(75)
+    h = normal(rng, 7, 9)
+    W_k, W_q, w = normal(rng, 3, 3), normal(rng, 3, 3), normal(rng, 3)
+    weights = reference.key_value_attention(h, W_k, W_q, w, 4, "key_value_predict")[1]  # window L = 4
+    batch = np.stack([weights, weights[::-1, ::-1].T])
+    return [
+        Case("7 steps read with L = 4, cut to keep = 2", (weights, 2), _cut_by_loops(weights, 2)),
+        Case("keep = 1: every row but the first becomes one-hot on the step before", (weights, 1),
+             _cut_by_loops(weights, 1)),
+        Case("keep = L: nothing changes", (weights, 4), _cut_by_loops(weights, 4)),
+        Case("a batch of 2 weight matrices, keep = 3", (batch, 3), _cut_by_loops(batch, 3)),
     ]
