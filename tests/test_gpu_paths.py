@@ -14,7 +14,7 @@ Paths covered elsewhere are only listed here:
 - the Bahdanau translator under XLA on whole batches: tests/test_translator.py,
   ``test_bahdanau_translator_trains_under_xla_like_without`` (the gpu profile's last
   batch of an epoch is smaller, a case that failed and is tested here);
-- mixed precision in chapter 9 (cell 41) runs in every profile, so ``make test`` runs it;
+- mixed precision in chapter 9 (the cell that sets PRECISION_STEPS) runs in every profile, so ``make test`` runs it;
   tests/test_translator.py, ``test_translator_trains_in_mixed_precision``, trains the
   translators under it without XLA;
 - downloading the sentence pairs, and falling back when offline (chapter 10):
@@ -57,23 +57,23 @@ from tests.test_data_sentence_pairs import PAIRS, write_pairs  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
-# The gpu values of the notebooks, cell by cell (cell numbers count every cell from 0).
-# 06_static_and_self, cell 14.
+# The gpu values of the notebooks, each under the name its notebook gives it.
+# 06_static_and_self: MAX_LENGTH.
 CH6_MAX_LENGTH = 24
-# 07_key_value, cells 14 and 20.
+# 07_key_value: VOCABULARY_SIZE and the cell that sets PART_SIZE.
 CH7_VOCABULARY_SIZE, CH7_STEPS, CH7_CONTEXT = 2000, 20, 10
 CH7_PART_SIZE, CH7_WINDOW = 64, 10
 # Every model has one LSTM of 3 parts; attention reads all of h_t, key-value splits it in 2 or 3 parts.
 CH7_LSTM_PARTS = 3
 CH7_PARTS = {"attention": 1, "key_value": 2, "key_value_predict": 3}
-# 08_han, cells 46-47, and 10_real_data, cell 21: the real reviews.
+# 08_han (use_real_data) and 10_real_data (REVIEWS_PER_CLASS, REVIEW_VOCABULARY): the real reviews.
 REVIEWS_PER_CLASS = 10000
 REVIEW_SHAPE = (15, 40)  # sentences, words
 REVIEW_VOCABULARY = 20000
-# 08_han cell 33 (UNITS, every profile); 08_han cell 47 and 10_real_data cell 23 (HAN_UNITS):
-# the units of the HAN models; 10_real_data cell 23: HAN's batch size.
+# 08_han's UNITS (every profile); 08_han's use_real_data cell and 10_real_data's HAN_UNITS:
+# the units of the HAN models; 10_real_data's HAN cell: HAN's batch size.
 CH8_UNITS, REVIEW_UNITS, CH10_HAN_BATCH = 16, 64, 64
-# 10_real_data, cells 9 and 13: the real sentence pairs.
+# 10_real_data: MAX_LENGTH, MAX_VOCABULARY, N_PAIRS and EDGES, the real sentence pairs.
 CH10_MAX_LENGTH, CH10_MAX_VOCABULARY, CH10_N_PAIRS = 20, 8000, 60000
 CH10_EDGES = (1, 5, 10, 15, 20)
 
@@ -102,7 +102,7 @@ def dtype_policy(name):
 
 @pytest.fixture
 def mixed_float16():
-    """The policy of chapter 10's gpu profile (cell 2), restored after the test."""
+    """The policy of chapter 10's gpu profile (its imports cell), restored after the test."""
     with dtype_policy("mixed_float16"):
         yield
 
@@ -160,8 +160,8 @@ def as_numpy(x):
 
 
 def test_translator_trains_under_xla_with_a_smaller_last_batch():
-    # 03_bahdanau cell 12 compiles both translators with jit_compile=True in the gpu profile
-    # (as 10_real_data cell 11 does, there in mixed precision). 56 pairs in batches of 16:
+    # 03_bahdanau (the cell that sets N_PAIRS) compiles both translators with jit_compile=True in
+    # the gpu profile (as 10_real_data's translators cell does, there in mixed precision). 56 pairs in batches of 16:
     # the last batch of an epoch is smaller, as with 17,000 training pairs in batches of
     # 128, so XLA compiles for an unknown batch size. tests/test_translator.py's XLA test has
     # whole batches only, which hid the failure additive_scores had here. The attention
@@ -193,7 +193,7 @@ LONG_PAIRS = [
 
 @pytest.fixture
 def real_pairs(tmp_path):
-    """10_real_data cell 9 with the gpu sizes, on a file of a few pairs."""
+    """10_real_data's sentence-pairs cell (MAX_LENGTH, N_PAIRS) with the gpu sizes, on a file of a few pairs."""
     path = write_pairs(tmp_path / "spa.txt", PAIRS + LONG_PAIRS)
     all_pairs = data.read_sentence_pairs(path, max_length=CH10_MAX_LENGTH, max_vocabulary=CH10_MAX_VOCABULARY)
     rng = np.random.default_rng(0)
@@ -201,8 +201,9 @@ def real_pairs(tmp_path):
 
 
 def test_translator_in_mixed_precision_under_xla_on_real_pairs(mixed_float16, real_pairs):
-    # 10_real_data in the gpu profile: mixed_float16 from cell 2 on, both translators
-    # compiled with jit_compile=True (cell 11), then greedy decoding by length (cell 13).
+    # 10_real_data in the gpu profile: mixed_float16 from its imports cell on, both translators
+    # compiled with jit_compile=True (the cell that sets UNITS), then greedy decoding by length
+    # (the cell that sets EDGES).
     # The attention model only (see the test above for why).
     pairs = real_pairs
     assert len(pairs) == len(PAIRS) + 1  # the 21-token pair is dropped, the 20-token one kept
@@ -278,7 +279,7 @@ def review_folder(tmp_path_factory):
 
 
 def load_reviews(folder, shape=REVIEW_SHAPE):
-    """08_han cell 47 and 10_real_data cell 21, with the gpu sizes."""
+    """08_han's use_real_data cell and 10_real_data's REVIEWS_PER_CLASS cell, with the gpu sizes."""
     texts, labels = data.read_review_folder(folder / "train", limit=REVIEWS_PER_CLASS)
     train = data.review_documents(texts, labels, max_vocabulary=REVIEW_VOCABULARY,
                                   max_sentences=shape[0], max_words=shape[1])
@@ -313,7 +314,7 @@ def test_real_reviews_load_at_gpu_sizes(review_folder):
 
 
 def test_imdb_download_failure_is_an_exception_the_notebooks_catch(tmp_path, monkeypatch):
-    # 08_han cell 46 and 10_real_data cell 19 call download_imdb_reviews() in the gpu
+    # 08_han (use_real_data) and 10_real_data (its reviews cell) call download_imdb_reviews() in the gpu
     # profile and carry on without the reviews on `except Exception`. Nothing listens on
     # port 9 here: the fetch fails at once, as offline.
     monkeypatch.setattr(data.documents, "IMDB_URL", "http://127.0.0.1:9/aclImdb_v1.tar.gz")
@@ -325,7 +326,7 @@ def test_imdb_download_failure_is_an_exception_the_notebooks_catch(tmp_path, mon
 
 def test_context_attention_reads_recurrent_states_of_real_reviews(mixed_float16, review_folder):
     # The word level of chapter 8's recurrent classifiers (compare_recurrent and
-    # use_real_data, cells 44 and 47) and of chapter 10's HAN (cell 23, under the gpu
+    # use_real_data) and of chapter 10's HAN (HAN_UNITS, under the gpu
     # profile's mixed_float16): a bidirectional GRU without cuDNN over every sentence of
     # every review, padded sentences included, then ContextAttention. Keras compiles them
     # with jit_compile="auto", which is XLA on a GPU.
@@ -377,9 +378,9 @@ def han_weights_of(weights_model, ids):
 @needs_tensorflow
 @pytest.mark.parametrize("pooling", POOLINGS)
 def test_han_classifiers_with_recurrent_encoders_under_xla(pooling):
-    # 08_han cell 44 (compare_recurrent, gpu only): train_classifier trains the three
+    # 08_han's compare_recurrent cell (gpu only): train_classifier trains the three
     # classifiers with bidirectional GRUs at both levels (the word GRU without cuDNN, over
-    # padded sentences too), on the planted reviews, with UNITS = 16 (cell 33). Keras
+    # padded sentences too), on the planted reviews, with UNITS = 16 (as the chapter sets it). Keras
     # compiles them with jit_compile="auto", XLA on a GPU; here jit_compile=True, and the
     # first epochs must match an eager run from the same seed.
     docs = data.planted_documents(40, seed=0)
@@ -401,7 +402,7 @@ def test_han_classifiers_with_recurrent_encoders_under_xla(pooling):
 
 @pytest.mark.parametrize("pooling", POOLINGS)
 def test_han_classifiers_train_on_real_reviews_at_gpu_sizes(review_folder, pooling):
-    # 08_han cell 47 (use_real_data, gpu only): the reviews at the gpu shape, 15 sentences of
+    # 08_han's use_real_data cell (gpu only): the reviews at the gpu shape, 15 sentences of
     # 40 words, and the three recurrent classifiers with 64 units, trained by train_classifier
     # under jit_compile="auto" (XLA on a GPU, here jit_compile=True).
     train, test = load_reviews(review_folder)
@@ -420,8 +421,8 @@ def test_han_classifiers_train_on_real_reviews_at_gpu_sizes(review_folder, pooli
 
 
 def test_han_of_chapter_10_in_mixed_precision_under_xla(mixed_float16, review_folder):
-    # 10_real_data cell 23 in the gpu profile: build_han at the gpu shape with 64 units,
-    # under mixed_float16 (cell 2), compiled as the cell compiles it, with XLA as
+    # 10_real_data's HAN cell (HAN_UNITS) in the gpu profile: build_han at the gpu shape with 64 units,
+    # under mixed_float16 (set in its imports cell), compiled as the cell compiles it, with XLA as
     # jit_compile="auto" gives on a GPU; batches of 64 (the 8 reviews in one batch).
     train, test = load_reviews(review_folder)
     keras.utils.set_random_seed(0)
@@ -450,7 +451,7 @@ def python_docs():
 
 
 def test_python_docs_corpus_at_the_gpu_vocabulary(python_docs):
-    # 07_key_value cell 14, gpu profile: 2000 words instead of 500. The notebook sizes the
+    # 07_key_value's VOCABULARY_SIZE, gpu profile: 2000 words instead of 500. The notebook sizes the
     # embedding, the output layer and the log-frequency bias by len(vocabulary).
     corpus = python_docs
     size = len(corpus.vocabulary)
@@ -485,8 +486,8 @@ def test_key_value_memory_at_gpu_part_size_under_xla(mode):
 @needs_tensorflow
 @pytest.mark.parametrize("pooling", ["static", "hops"])
 def test_sentence_pooling_at_gpu_length_under_xla(pooling):
-    # 06_static_and_self, gpu profile: sentences of up to 24 words (cell 14); build_model
-    # (cell 16) compiles with jit_compile="auto", XLA on a GPU. The hops carry the penalty,
+    # 06_static_and_self, gpu profile: sentences of up to 24 words (MAX_LENGTH); build_model
+    # compiles with jit_compile="auto", XLA on a GPU. The hops carry the penalty,
     # a loss the layer adds, which XLA compiles with the rest.
     sentences = data.planted_cues(16, min_length=8, max_length=CH6_MAX_LENGTH, seed=0)
     assert sentences.ids.shape == (16, CH6_MAX_LENGTH) and sentences.lengths.max() == CH6_MAX_LENGTH
@@ -521,8 +522,8 @@ CROSS_LAYERS = {
 @needs_tensorflow
 @pytest.mark.parametrize("name", list(CROSS_LAYERS))
 def test_cross_attention_under_xla(name):
-    # 04_luong compiles its speed models (cell 17: dot, general, concat, additive) and its
-    # translators (cell 27: location, general, local-m, local-p, attention after a
+    # 04_luong compiles its speed models (dot, general, concat, additive) and its
+    # translators (location, general, local-m, local-p, attention after a
     # bidirectional encoder's decoder) with jit_compile="auto": XLA on a GPU.
     rng = np.random.default_rng(0)
     query = rng.normal(size=(4, 6, 8)).astype("float32")
