@@ -220,6 +220,14 @@ def test_a_header_computes_its_reading_time_from_the_prose_and_names_unmeasured_
 DRAWS = re.compile(r"plt\.show\(\)|plt\.subplots|plt\.figure\(|\.imshow\(|\bplot\.(attention|metric_by_length|weights_1d|image_attention)\(")
 
 
+def test_the_header_tool_sums_each_notebooks_cell_durations_from_a_pytest_log():
+    log = ("12.50s call     _build/colab/notebooks/03_bahdanau.ipynb::Cell 5\n"
+           "0.50s setup    _build/colab/notebooks/03_bahdanau.ipynb::Cell 0\n"
+           "2.25s call     notebooks/09_transformers.ipynb::Cell 7\n"
+           "1184 passed, 3 skipped in 264.91s (0:04:24)\n")
+    assert _chapter_headers().durations(log) == {"03_bahdanau": 13.0, "09_transformers": 2.25}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_figure_has_alt_text_in_its_cell_metadata(path):
     # MyST-NB gives an output image the alt text of the cell's {"mystnb": {"image": {"alt": ...}}}.

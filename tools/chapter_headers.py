@@ -2,6 +2,7 @@
 
     python tools/chapter_headers.py          # rewrite the headers in notebooks/*.ipynb
     python tools/chapter_headers.py --check  # exit 1 if a header is missing or out of date
+    python tools/chapter_headers.py --times LOG  # each notebook's seconds in a pytest log
 
 The header is the notebook's second cell, a MyST admonition (made plain Markdown in the Colab
 copies) that says which chapters to read first, how long the chapter takes to read, how long it
@@ -53,19 +54,21 @@ CHAPTERS = {
 
 # Seconds to run each notebook top to bottom under nbval (`make notebooks`, and the same with
 # ATTNCOURSE_PROFILE=cpu), on 2 CPU cores with nothing else running: the sum of the cells'
-# durations that pytest --durations=0 prints. None: not measured yet.
+# durations that pytest --durations=0 prints (`python tools/chapter_headers.py --times LOG`
+# sums them from a log). None: not measured yet. The ci times come from `bash .ci/run` on a
+# fresh clone; chapter 5's from its own nbval run after its ci profile was made lighter.
 RUN_TIMES = {
-    "01_painting": {"ci": None, "cpu": None, "gpu": None},
-    "02_encoder_decoder": {"ci": None, "cpu": None, "gpu": None},
-    "03_bahdanau": {"ci": None, "cpu": None, "gpu": None},
-    "04_luong": {"ci": None, "cpu": None, "gpu": None},
-    "05_hard_and_monotonic": {"ci": None, "cpu": None, "gpu": None},
-    "06_static_and_self": {"ci": None, "cpu": None, "gpu": None},
-    "07_key_value": {"ci": None, "cpu": None, "gpu": None},
-    "08_han": {"ci": None, "cpu": None, "gpu": None},
-    "09_transformers": {"ci": None, "cpu": None, "gpu": None},
-    "10_real_data": {"ci": None, "cpu": None, "gpu": None},
-    "11_scaling_out": {"ci": None, "cpu": None, "gpu": None},
+    "01_painting": {"ci": 43.6, "cpu": None, "gpu": None},
+    "02_encoder_decoder": {"ci": 54.7, "cpu": None, "gpu": None},
+    "03_bahdanau": {"ci": 41.0, "cpu": None, "gpu": None},
+    "04_luong": {"ci": 60.8, "cpu": None, "gpu": None},
+    "05_hard_and_monotonic": {"ci": 72.4, "cpu": None, "gpu": None},
+    "06_static_and_self": {"ci": 24.1, "cpu": None, "gpu": None},
+    "07_key_value": {"ci": 65.7, "cpu": None, "gpu": None},
+    "08_han": {"ci": 35.0, "cpu": None, "gpu": None},
+    "09_transformers": {"ci": 57.6, "cpu": None, "gpu": None},
+    "10_real_data": {"ci": 27.7, "cpu": None, "gpu": None},
+    "11_scaling_out": {"ci": 26.4, "cpu": None, "gpu": None},
 }
 PROFILE_PLACES = {"ci": "on 2 CPU cores", "cpu": "on 2 CPU cores", "gpu": "on one GPU"}
 
@@ -133,10 +136,23 @@ def updated(stem, notebook):
     return notebook
 
 
+def durations(log_text):
+    """Seconds per notebook stem, summed over the cells' durations in a pytest --durations=0 log."""
+    seconds = {}
+    for match in re.finditer(r"^\s*([0-9.]+)s (?:call|setup|teardown)\s+\S*?([0-9]{2}_\w+)\.ipynb::", log_text, re.M):
+        seconds[match.group(2)] = seconds.get(match.group(2), 0.0) + float(match.group(1))
+    return seconds
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a header is missing or out of date")
+    parser.add_argument("--times", metavar="LOG", help="print each notebook's seconds from a pytest --durations=0 log")
     args = parser.parse_args(argv)
+    if args.times:
+        for stem, seconds in sorted(durations(Path(args.times).read_text(encoding="utf-8")).items()):
+            print(f"{stem:<24} {seconds:7.1f} s")
+        return 0
     stale = []
     for stem in sorted(CHAPTERS):
         path = ROOT / "notebooks" / f"{stem}.ipynb"
