@@ -56,19 +56,20 @@ CHAPTERS = {
 # ATTNCOURSE_PROFILE=cpu), on 2 CPU cores with nothing else running: the sum of the cells'
 # durations that pytest --durations=0 prints (`python tools/chapter_headers.py --times LOG`
 # sums them from a log). None: not measured yet. The ci times come from `bash .ci/run` on a
-# fresh clone; chapter 5's from its own nbval run after its ci profile was made lighter.
+# fresh clone, the cpu times from nbval runs of every notebook, one after another, with
+# ATTNCOURSE_PROFILE=cpu and nothing else running.
 RUN_TIMES = {
-    "01_painting": {"ci": 43.6, "cpu": None, "gpu": None},
-    "02_encoder_decoder": {"ci": 54.7, "cpu": None, "gpu": None},
-    "03_bahdanau": {"ci": 41.0, "cpu": None, "gpu": None},
-    "04_luong": {"ci": 60.8, "cpu": None, "gpu": None},
-    "05_hard_and_monotonic": {"ci": 72.4, "cpu": None, "gpu": None},
-    "06_static_and_self": {"ci": 24.1, "cpu": None, "gpu": None},
-    "07_key_value": {"ci": 65.7, "cpu": None, "gpu": None},
-    "08_han": {"ci": 35.0, "cpu": None, "gpu": None},
-    "09_transformers": {"ci": 57.6, "cpu": None, "gpu": None},
-    "10_real_data": {"ci": 27.7, "cpu": None, "gpu": None},
-    "11_scaling_out": {"ci": 26.4, "cpu": None, "gpu": None},
+    "01_painting": {"ci": 43.0, "cpu": 83.9, "gpu": None},
+    "02_encoder_decoder": {"ci": 56.7, "cpu": 118.1, "gpu": None},
+    "03_bahdanau": {"ci": 39.7, "cpu": 70.2, "gpu": None},
+    "04_luong": {"ci": 61.7, "cpu": 105.5, "gpu": None},
+    "05_hard_and_monotonic": {"ci": 74.9, "cpu": 112.0, "gpu": None},
+    "06_static_and_self": {"ci": 23.9, "cpu": 36.2, "gpu": None},
+    "07_key_value": {"ci": 68.6, "cpu": 93.9, "gpu": None},
+    "08_han": {"ci": 34.7, "cpu": 51.1, "gpu": None},
+    "09_transformers": {"ci": 57.9, "cpu": 74.7, "gpu": None},
+    "10_real_data": {"ci": 27.8, "cpu": 35.9, "gpu": None},
+    "11_scaling_out": {"ci": 27.0, "cpu": 41.2, "gpu": None},
 }
 PROFILE_PLACES = {"ci": "on 2 CPU cores", "cpu": "on 2 CPU cores", "gpu": "on one GPU"}
 
