@@ -158,7 +158,6 @@ def main(argv=None):
     for stem in sorted(CHAPTERS):
         path = ROOT / "notebooks" / f"{stem}.ipynb"
         text = path.read_text(encoding="utf-8")
-        notebook = json.loads(text)
         new_text = json.dumps(updated(stem, json.loads(text)), indent=1, ensure_ascii=False) + "\n"
         if new_text != text:
             stale.append(path.name)
