@@ -49,6 +49,7 @@ MONOTONIC_BAD = (
     {"threshold": 1.5},
     {"threshold": -0.1},
     {"init_bias": "low"},
+    {"online": "yes"},
     *UNITS_BAD,
 )
 
@@ -94,7 +95,7 @@ CASES = [
     LayerCase(
         "monotonic-hard",
         "cross",
-        maker(MonotonicAttention, units=5, mode="hard"),
+        maker(MonotonicAttention, units=5, mode="hard", online=True),
         bad_options=MONOTONIC_BAD,
     ),
 ]

@@ -829,6 +829,12 @@ def test_monotonic_step_scores_the_whole_source_where_the_walk_does_not_pay(monk
     assert not walks  # 16-bit energies
     decode_hard(MonotonicAttention(units=5, mode="hard"), data, online=True)
     assert walks
+    walks.clear()
+    decode_hard(MonotonicAttention(units=5, mode="hard", online=True), data, online=None)
+    assert walks  # the layer's own choice, where the step leaves it open
+    walks.clear()
+    decode_hard(MonotonicAttention(units=5, mode="hard", online=True), data, online=False)
+    assert not walks  # the step's argument overrides it
     with pytest.raises(ValueError, match=r"online must be None, True or False.*'yes'"):
         MonotonicAttention(units=5).step(data["query"][:, 0], data["value"], online="yes")
 
@@ -865,14 +871,13 @@ def test_monotonic_online_step_runs_traced():
     keras.backend.backend() != "tensorflow", reason="the Translator is tested on TensorFlow"
 )
 @pytest.mark.parametrize("init_bias", [0.0, -1.0])  # r = -1: most walks run past the end at once
-def test_greedy_decoding_is_the_same_with_the_online_walk(toy, monkeypatch, init_bias):
+def test_greedy_decoding_is_the_same_with_the_online_walk(toy, init_bias):
     pairs, arrays = toy
     model = make_translator(pairs, source_length=SOURCE_LENGTH, attention=MonotonicAttention(8, init_bias=init_bias),
                             embedding_dim=6, units=10, seed=0, compile=False)
     decoded = {}
     for online in (True, False):
-        monkeypatch.setattr(model.attention, "step", functools.partial(MonotonicAttention.step, model.attention,
-                                                                       online=online))
+        model.attention.online = online  # what every step of the decoding does
         decoded[online] = decoding.greedy_decode(model, arrays["source"], max_length=12, batch_size=5)
     np.testing.assert_array_equal(decoded[True][0], decoded[False][0])
     np.testing.assert_array_equal(decoded[True][1], decoded[False][1])

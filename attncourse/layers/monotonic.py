@@ -31,6 +31,11 @@ ONLINE_FROM = 512
 TIE_MARGIN = 1e-5
 
 
+def _check_online(online, name):
+    if online not in (None, True, False):
+        raise ValueError(f"{name}: online must be None, True or False, received {online!r}")
+
+
 def _positions_of(key, value_mask):
     """Masks describing the source: real positions, the last real one, any real one.
 
@@ -164,7 +169,7 @@ class MonotonicAttention(BahdanauAttention):
       probability within rounding of the threshold has the step computed over the whole
       source, as the call does). For sources shorter than :data:`ONLINE_FROM` positions
       (the course's sentences), where one pass over the source is the faster when
-      operations run one by one, the step makes that pass.
+      operations run one by one, the step makes that pass, unless ``online=True``.
 
     Weights: those of :class:`~attncourse.layers.BahdanauAttention` (``query_kernel``,
     ``key_kernel``, ``score_vector``) and ``score_bias`` r, a scalar. For the reference,
@@ -175,6 +180,9 @@ class MonotonicAttention(BahdanauAttention):
         mode: ``"soft"`` (default; expected alignment, for training) or ``"hard"``.
         threshold: the probability at which hard mode stops, in [0, 1].
         init_bias: the starting value of r.
+        online: how hard decoding with ``step`` reads the source: True walks online,
+            False scores every position, ``None`` (default) walks from
+            :data:`ONLINE_FROM` source positions on (see ``step``).
         **kwargs: standard layer arguments (``name``, ``dtype``, ...).
 
     Call arguments:
@@ -208,7 +216,7 @@ class MonotonicAttention(BahdanauAttention):
         ((2, 16), (2, 7))
     """
 
-    def __init__(self, units, mode="soft", threshold=0.5, init_bias=-1.0, **kwargs):
+    def __init__(self, units, mode="soft", threshold=0.5, init_bias=-1.0, online=None, **kwargs):
         super().__init__(units, **kwargs)
         name = type(self).__name__
         check_option("mode", mode, MONOTONIC_MODES, name)
@@ -222,7 +230,9 @@ class MonotonicAttention(BahdanauAttention):
             )
         if isinstance(init_bias, bool) or not isinstance(init_bias, (int, float)):
             raise ValueError(f"{name}: init_bias must be a number, received {init_bias!r}")
+        _check_online(online, name)
         self.mode = mode
+        self.online = online
         self.threshold = float(threshold)
         self.init_bias = float(init_bias)
         # XLA cannot compile the gradient of the scan over output steps (TensorFlow 2.21:
@@ -299,8 +309,9 @@ class MonotonicAttention(BahdanauAttention):
             mode: ``"soft"`` or ``"hard"``; ``None`` uses the layer's mode (so a layer
                 trained soft can decode hard).
             online: hard mode only: True walks online, False scores every source
-                position; ``None`` (default) walks from :data:`ONLINE_FROM` source
-                positions on, where the walk is the faster. The walk needs a float32 or
+                position; ``None`` (default) takes the layer's ``online``, and where that
+                is ``None`` too, walks from :data:`ONLINE_FROM` source positions on,
+                where the walk is the faster. The walk needs a float32 or
                 float64 compute dtype (16-bit energies differ between a window and the
                 whole source by more than the tie margin); otherwise the step scores
                 every position.
@@ -309,10 +320,8 @@ class MonotonicAttention(BahdanauAttention):
             ``(context, alignment)``: ``(batch, d_v)`` and ``(batch, T_v)``. Feeding each
             alignment back in reproduces the rows of the full call.
         """
-        if online not in (None, True, False):
-            raise ValueError(
-                f"{type(self).__name__}: online must be None, True or False, received {online!r}"
-            )
+        _check_online(online, type(self).__name__)
+        online = self.online if online is None else online
         key = value if key is None else key
         mode = self.mode if mode is None else mode
         check_option("mode", mode, MONOTONIC_MODES, type(self).__name__)
@@ -458,4 +467,5 @@ class MonotonicAttention(BahdanauAttention):
             "mode": self.mode,
             "threshold": self.threshold,
             "init_bias": self.init_bias,
+            "online": self.online,
         }
