@@ -28,13 +28,17 @@ round's ratio is the rival's time per step over the one-call step's; the reporte
 the median over rounds, with its range. Goal: the one call at least as fast as each rival
 (ratio >= 1).
 
-Where Bahdanau's time goes, on a CPU without XLA: most of a step is the attention itself
-(the ``(batch, T_v, units)`` tanh of every target word, forward and backward), which both
-sides compute alike. The one call saves the traced loop's per-word work (output layer,
-loss, key projection) but pays for TensorFlow's ``while`` loop, whose backward pass keeps
-each word's intermediate tensors in lists and adds up the gradients word by word; the two
-nearly cancel, so the traced loop is a close rival there. Under XLA (``--jit-compile
-true``), which compiles the ``while`` loop as a whole, the one call's lead is larger.
+Where Bahdanau's time goes, on a CPU: most of a step is the attention itself (the
+``(batch, T_v, units)`` tanh of every target word, forward and backward), which both sides
+compute alike. The one call saves the traced loop's per-word work (output layer, loss, key
+projection) but pays for TensorFlow's ``while`` loop: per target word, its backward pass
+runs a body of over two hundred operations, more than half of them constants, copies and
+pops of the word's intermediate tensors from lists, besides the arithmetic. The two nearly
+cancel, and the traced loop comes out a few per cent ahead, with or
+without XLA. Unrolling the decoder's RNN (``keras.layers.RNN(unroll=True)``) removes the
+loop machinery and brings the one call level with the traced loop, but its first call,
+which traces the unrolled graph, takes two to three times as long; the course's training
+runs are too short to win that back, so the translator keeps the loop.
 
 Usage::
 
