@@ -116,7 +116,8 @@ class EncoderBlock(_Block):
 
     Pre-norm residuals, as in nanoGPT: ``x + attention(norm(x))`` then
     ``x + feed_forward(norm(x))``. Vaswani et al. normalise after the residual instead
-    (post-norm); normalising first trains reliably without a learning-rate warm-up.
+    (post-norm); Xiong et al. (2020) find that normalising first lets training do without
+    the learning-rate warm-up that post-norm needs. Chapter 9 measures the difference.
 
     Args:
         depth: d, the size of every position's vector.
