@@ -6,8 +6,6 @@ NumPy reference using the layer's own weights, and the behaviour particular to e
 layer (windows, centres, monotonic walks, one-step decoding) is checked.
 """
 
-import functools
-
 import numpy as np
 import pytest
 
