@@ -291,8 +291,11 @@ def train_classifier(pooling, docs, *, units, epochs, recurrent=False, encoder=N
     classifier, weights_model = build_classifier(
         pooling, units, encoder=encoder, shape=docs.ids.shape[1:], vocabulary_size=len(docs.vocabulary))
     loss = keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
-    classifier.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=["accuracy"],
-                       jit_compile=jit_compile)
+    # Metric and optimizer state created now, not inside the first training step, which
+    # TensorFlow would otherwise trace twice (once to create the variables, once without).
+    classifier.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss,
+                       metrics=[keras.metrics.BinaryAccuracy(name="accuracy")], jit_compile=jit_compile)
+    classifier.optimizer.build(classifier.trainable_variables)
     if verbose:
         print(f"--- {classifier.name} ({encoder} encoders)")
     history = classifier.fit(docs.ids, docs.labels, validation_split=validation_split, epochs=epochs,

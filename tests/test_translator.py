@@ -345,3 +345,24 @@ def test_make_translator_trains_a_step(toy):
                                 return_dict=True)
     assert np.isfinite(logs["loss"]) and 0.0 <= logs["token_accuracy"] <= 1.0
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_compile_translator_creates_the_optimizer_slots_before_the_first_step(toy):
+    # Slots created inside the first training step would make TensorFlow trace it twice.
+    # Created at compile time, they leave the step with no variable to create, and the
+    # training itself is the same as with slots created lazily.
+    pairs, arrays = toy
+    inputs, targets = [arrays["source"], arrays["decoder_input"]], arrays["decoder_target"]
+    trained = []
+    for build_first in (True, False):
+        model = make(pairs, "luong")
+        if build_first:
+            model.build(None)
+        translator.compile_translator(model, learning_rate=1e-2, jit_compile=False)
+        assert model.optimizer.built is build_first
+        slots = len(model.optimizer.variables)
+        model.train_on_batch(inputs, targets)
+        assert (len(model.optimizer.variables) == slots) is build_first
+        trained.append(model.get_weights())
+    for early, lazy in zip(*trained):
+        np.testing.assert_allclose(early, lazy, rtol=1e-6, atol=1e-7)
