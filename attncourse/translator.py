@@ -409,15 +409,17 @@ class TokenAccuracy(keras.metrics.Metric):
 def compile_translator(model, learning_rate=3e-3, jit_compile="auto"):
     """Compile with Adam, the masked loss and masked token accuracy (the chapters' defaults).
 
-    When the model is already built, the optimizer's slots are created here too. Keras
-    otherwise creates them inside the first training step, and TensorFlow then traces that
-    step twice (once to create the variables, once without), which doubles the first
-    epoch's start-up cost.
+    The model (a :class:`Translator` or a :class:`~attncourse.transformer.Transformer`)
+    is built here if it is not yet, and so are the optimizer's slots. Keras otherwise
+    creates the slots inside the first training step, and TensorFlow then traces that step
+    twice (once to create the variables, once without): the first epoch starts twice as
+    slowly. The weights are the same either way.
     """
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss=masked_loss(),
                   metrics=[TokenAccuracy()], jit_compile=jit_compile)
-    if model.built:
-        model.optimizer.build(model.trainable_variables)
+    if not model.built:
+        model.build(None)  # every weight, from the model's configuration
+    model.optimizer.build(model.trainable_variables)
     return model
 
 
