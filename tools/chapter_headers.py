@@ -59,17 +59,17 @@ CHAPTERS = {
 # fresh clone, the cpu times from nbval runs of every notebook, one after another, with
 # ATTNCOURSE_PROFILE=cpu and nothing else running.
 RUN_TIMES = {
-    "01_painting": {"ci": 48.8, "cpu": 83.9, "gpu": None},
-    "02_encoder_decoder": {"ci": 61.1, "cpu": 118.1, "gpu": None},
-    "03_bahdanau": {"ci": 46.3, "cpu": 70.2, "gpu": None},
-    "04_luong": {"ci": 70.4, "cpu": 105.5, "gpu": None},
-    "05_hard_and_monotonic": {"ci": 73.4, "cpu": 93.7, "gpu": None},
-    "06_static_and_self": {"ci": 27.4, "cpu": 36.2, "gpu": None},
-    "07_key_value": {"ci": 74.6, "cpu": 93.9, "gpu": None},
-    "08_han": {"ci": 40.4, "cpu": 51.1, "gpu": None},
-    "09_transformers": {"ci": 69.7, "cpu": 74.7, "gpu": None},
-    "10_real_data": {"ci": 33.0, "cpu": 35.9, "gpu": None},
-    "11_scaling_out": {"ci": 31.6, "cpu": 41.2, "gpu": None},
+    "01_painting": {"ci": 46.2, "cpu": 91.6, "gpu": None},
+    "02_encoder_decoder": {"ci": 56.4, "cpu": 122.3, "gpu": None},
+    "03_bahdanau": {"ci": 44.0, "cpu": 72.6, "gpu": None},
+    "04_luong": {"ci": 66.6, "cpu": 102.1, "gpu": None},
+    "05_hard_and_monotonic": {"ci": 70.4, "cpu": 94.8, "gpu": None},
+    "06_static_and_self": {"ci": 24.2, "cpu": 34.8, "gpu": None},
+    "07_key_value": {"ci": 70.4, "cpu": 82.1, "gpu": None},
+    "08_han": {"ci": 38.1, "cpu": 52.2, "gpu": None},
+    "09_transformers": {"ci": 55.1, "cpu": 70.5, "gpu": None},
+    "10_real_data": {"ci": 24.8, "cpu": 27.8, "gpu": None},
+    "11_scaling_out": {"ci": 31.1, "cpu": 44.6, "gpu": None},
 }
 PROFILE_PLACES = {"ci": "on 2 CPU cores", "cpu": "on 2 CPU cores", "gpu": "on one GPU"}
 
